@@ -1,0 +1,219 @@
+/**
+ * The intermediate representation: what the data plane serves.
+ *
+ * Plain, serialisable data (it crosses IPC to the workers and is printed by
+ * `sluice translate`). Every reference is resolved and every decision about
+ * validity is already made: the data plane never looks at a Kubernetes
+ * resource and never re-checks the spec. Shape inspired by Envoy Gateway's
+ * `internal/ir` (listeners own their routes; one route entry per
+ * rule × match × hostname, already ordered by the spec's precedence).
+ */
+
+export interface IR {
+  gateways: GatewayIR[];
+}
+
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface GatewayIR {
+  namespace: string;
+  name: string;
+  /** Addresses this Gateway binds to (its `status.addresses`). */
+  addresses: string[];
+  listeners: ListenerIR[];
+}
+
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
+
+export interface ListenerIR {
+  /** `<gateway ns>/<gateway name>/<listener name>`; unique in the IR. */
+  name: string;
+  /** The section name as written in the Gateway (or ListenerSet). */
+  sectionName: string;
+  /** Set when the listener comes from a ListenerSet. */
+  listenerSet?: { namespace: string; name: string };
+  port: number;
+  protocol: ListenerProtocol;
+  /** The listener's hostname (exact or `*.suffix`); absent = any host. */
+  hostname?: string;
+  tls?: ListenerTLSIR;
+  /** HTTP/HTTPS listeners: virtual hosts, exact hostnames first, then wildcards longest first, then `*`. */
+  virtualHosts?: VirtualHostIR[];
+  /** TLS listeners: routes by SNI. */
+  tlsRoutes?: TLSRouteIR[];
+  /** TCP listeners (and TLS-terminating listeners with TCPRoutes). */
+  tcpRoutes?: L4RouteIR[];
+  /** UDP listeners. */
+  udpRoutes?: L4RouteIR[];
+}
+
+export interface CertificateIR {
+  /** `<namespace>/<name>` of the Secret it came from. */
+  secret: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface ListenerTLSIR {
+  mode: 'Terminate' | 'Passthrough';
+  certificates: CertificateIR[];
+  /** Client certificate validation (Gateway spec.tls.frontend). */
+  clientValidation?: {
+    caPems: string[];
+    mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+  };
+  options?: Record<string, string>;
+}
+
+export interface VirtualHostIR {
+  /** `*` (any), `example.com`, or `*.example.com`. */
+  hostname: string;
+  routes: HTTPRouteIR[];
+}
+
+export type StringMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
+
+export interface PathMatchIR {
+  type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  value: string;
+}
+
+export interface HeaderMatchIR {
+  name: string;
+  type: 'Exact' | 'RegularExpression';
+  value: string;
+}
+
+export interface HeaderModifierIR {
+  set?: Array<{ name: string; value: string }>;
+  add?: Array<{ name: string; value: string }>;
+  remove?: string[];
+}
+
+export interface RedirectIR {
+  scheme?: string;
+  hostname?: string;
+  port?: number;
+  path?: { type: 'ReplaceFullPath' | 'ReplacePrefixMatch'; value: string };
+  statusCode: number;
+}
+
+export interface URLRewriteIR {
+  hostname?: string;
+  path?:
+    | { type: 'ReplaceFullPath' | 'ReplacePrefixMatch'; value: string }
+    | { type: 'RegexReplace'; pattern: string; substitution: string };
+  /** Envoy Gateway HTTPRouteFilter: take the host from a request header. */
+  hostFromHeader?: string;
+  /** Envoy Gateway HTTPRouteFilter: use the selected backend's host. */
+  hostFromBackend?: boolean;
+}
+
+export interface MirrorIR {
+  backend: BackendIR;
+  /** 0..100, fractional allowed. */
+  percent: number;
+}
+
+export interface CORSIR {
+  allowOrigins: string[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAge?: number;
+  allowCredentials: boolean;
+}
+
+export interface DirectResponseIR {
+  statusCode: number;
+  body?: string;
+  contentType?: string;
+}
+
+/** Filters in the order the data plane runs them. */
+export type FilterIR =
+  | { type: 'RequestHeaderModifier'; modifier: HeaderModifierIR }
+  | { type: 'ResponseHeaderModifier'; modifier: HeaderModifierIR }
+  | { type: 'RequestRedirect'; redirect: RedirectIR }
+  | { type: 'URLRewrite'; rewrite: URLRewriteIR }
+  | { type: 'RequestMirror'; mirror: MirrorIR }
+  | { type: 'CORS'; cors: CORSIR }
+  | { type: 'DirectResponse'; response: DirectResponseIR };
+
+export interface HTTPRouteIR {
+  /** `httproute/<ns>/<name>/rule/<i>/match/<j>/<hostname>`; unique within a listener. */
+  name: string;
+  route: ObjectRef;
+  ruleIndex: number;
+  ruleName?: string;
+  matchIndex: number;
+  /** The intersected hostname this entry serves (same as its virtual host). */
+  hostname: string;
+  path: PathMatchIR;
+  headers: HeaderMatchIR[];
+  queryParams: Array<{ name: string; type: 'Exact' | 'RegularExpression'; value: string }>;
+  method?: string;
+  /** True for GRPCRoute entries (gRPC status mapping, UNIMPLEMENTED on no match). */
+  grpc?: boolean;
+  filters: FilterIR[];
+  backends: WeightedBackendIR[];
+  /** Answer without contacting a backend (e.g. 500 when every backendRef is invalid). */
+  directResponse?: DirectResponseIR;
+  timeouts?: { requestMs?: number; backendRequestMs?: number };
+  retry?: { codes: number[]; attempts: number; backoffMs?: number };
+  sessionPersistence?: Record<string, unknown>;
+}
+
+export type AppProtocol = 'http' | 'h2c' | 'ws' | 'grpc' | 'tls' | 'tcp' | 'udp';
+
+export interface EndpointIR {
+  /** IP address, hostname (FQDN backends, resolved by the data plane) or unix socket path. */
+  address: string;
+  port: number;
+  kind: 'ip' | 'fqdn' | 'unix';
+}
+
+export interface BackendTLSIR {
+  sni: string;
+  caPems: string[];
+  /** Use the system trust store (WellKnownCACertificates: System). */
+  systemCAs: boolean;
+  subjectAltNames: Array<{ type: 'Hostname' | 'URI'; value: string }>;
+  clientCertificate?: CertificateIR;
+  options?: Record<string, string>;
+}
+
+export interface BackendIR {
+  /** `Service/<ns>/<name>:<port>` or `Backend/<ns>/<name>`; stable, used in metrics. */
+  name: string;
+  ref: ObjectRef & { port?: number };
+  protocol: AppProtocol;
+  endpoints: EndpointIR[];
+  tls?: BackendTLSIR;
+}
+
+export interface WeightedBackendIR extends BackendIR {
+  weight: number;
+  /** Per-backendRef filters (HTTPRoute backendRefs[].filters). */
+  filters: FilterIR[];
+  /** The ref is invalid: requests picked for it answer 500 (spec: weight stays counted). */
+  invalid?: boolean;
+}
+
+export interface TLSRouteIR {
+  name: string;
+  route: ObjectRef;
+  /** SNI hostnames (exact or `*.suffix`); `*` = any. */
+  hostnames: string[];
+  backends: WeightedBackendIR[];
+}
+
+export interface L4RouteIR {
+  name: string;
+  route: ObjectRef;
+  backends: WeightedBackendIR[];
+}
