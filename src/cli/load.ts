@@ -1,0 +1,17 @@
+/** Loads `--config DIR` for the subcommands, reporting problems through the logger. */
+import { stat } from 'node:fs/promises';
+import { loadDirectory, type LoadResult } from '../providers/file/loader.ts';
+import { formatProblem } from '../providers/snapshot.ts';
+import type { Logger } from '../observability/logger.ts';
+import { UsageError } from './args.ts';
+
+export async function loadConfigDir(dir: string | undefined, log: Logger): Promise<LoadResult> {
+  if (!dir) throw new UsageError('--config DIR is required');
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new UsageError(`--config ${dir}: not a directory`);
+  const result = await loadDirectory(dir);
+  for (const w of result.warnings) log.warn(formatProblem(w));
+  for (const i of result.ignored)
+    log.debug(`${i.file}#${i.doc}: ignoring ${i.kind} ${i.name} (a kind Sluice does not read)`);
+  return result;
+}

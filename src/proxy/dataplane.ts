@@ -1,0 +1,41 @@
+/**
+ * The data plane's contract with whoever runs it (a cluster worker, or the
+ * single process with `--workers 1`): give it an IR, it compiles it beside
+ * the current one, binds any new listener sockets, swaps the tables in one
+ * assignment and closes sockets no longer needed. Requests in flight finish
+ * on the tables they started with.
+ *
+ * Placeholder: implemented by the HTTP data plane work (issue 3).
+ */
+import type { IR } from '../ir/types.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface DataPlaneOptions {
+  /** Added to every listener port (tests run port-80 Gateways unprivileged). */
+  portOffset: number;
+  log: Logger;
+}
+
+/** A socket the data plane listens on, with the port actually bound. */
+export interface BoundSocket {
+  address: string;
+  /** The IR listener port (before the offset). */
+  port: number;
+  /** The port bound (port + offset). */
+  boundPort: number;
+  protocol: 'tcp' | 'udp';
+  /** IR listener names served on this socket. */
+  listeners: string[];
+}
+
+export interface ApplyResult {
+  bound: BoundSocket[];
+  /** One line per listener that could not be served (e.g. address in use); the rest still serve. */
+  errors: string[];
+}
+
+export interface DataPlane {
+  apply(ir: IR): Promise<ApplyResult>;
+  /** Stops accepting, lets in-flight requests finish (bounded by `graceMs`), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
