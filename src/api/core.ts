@@ -1,7 +1,7 @@
 /**
  * Core Kubernetes kinds Sluice reads. These have no CRD in `crds/`; their
  * shape is the subset of the upstream API the translator uses, and the
- * loader validates them against the small schemas in `src/api/schema/core-schemas.ts`.
+ * loader validates them against the small schemas in `src/api/validation/core-schemas.ts`.
  */
 import type { ObjectMeta } from './object.ts';
 

@@ -6,7 +6,7 @@
 import type { ConfigMap, Namespace, Secret, Service, EndpointSlice } from '../api/core.ts';
 import { SERVICE_NAME_LABEL } from '../api/core.ts';
 import type { Backend, Gateway, GatewayClass, ListenerSet, ReferenceGrant } from '../api/generated/index.ts';
-import type { ListenerIR, ListenerProtocol, GatewayIR } from '../ir/types.ts';
+import type { CertificateIR, ListenerIR, ListenerProtocol, GatewayIR } from '../ir/types.ts';
 import type { ResourceSnapshot } from '../providers/snapshot.ts';
 import { StatusStore } from './status.ts';
 
@@ -76,6 +76,8 @@ export interface GatewayContext {
   /** Accepted ListenerSets attached to this Gateway. */
   listenerSets: ListenerSet[];
   ir?: GatewayIR;
+  /** Resolved `spec.tls.backend.clientCertificateRef`: the client certificate for TLS towards backends. */
+  backendClientCertificate?: CertificateIR;
 }
 
 export function listenerProtocolIR(protocol: string): ListenerProtocol | undefined {
