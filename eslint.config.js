@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/api/generated/**', 'crds/**', 'eslint.config.js'] },
+  { ignores: ['bin/**', 'dist/**', 'node_modules/**', 'src/api/generated/**', 'crds/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

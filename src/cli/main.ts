@@ -26,7 +26,7 @@ function takeLogLevel(argv: string[]): { level: LogLevel; rest: string[] } {
   let level = (process.env.SLUICE_LOG_LEVEL ?? 'info') as LogLevel;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--log-level') level = argv[++i] as LogLevel;
     else if (a.startsWith('--log-level=')) level = a.slice('--log-level='.length) as LogLevel;
     else rest.push(a);

@@ -25,7 +25,7 @@ export function snapshotFromYaml(text: string): ResourceSnapshot {
 export function unadmittedSnapshotFromYaml(text: string): ResourceSnapshot {
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(doc.errors[0]!.message);
+    if (doc.errors.length) throw new Error(doc.errors[0].message);
     const obj = doc.toJS() as KubeObject | null;
     if (!obj) continue;
     obj.metadata.generation ??= 1;

@@ -23,7 +23,7 @@ function render(name: string, text: string): string {
   const header = /^# options: (.*)$/m.exec(text);
   const options: Partial<TranslateOptions> = {
     now: '2026-01-01T00:00:00Z',
-    ...(header ? (JSON.parse(header[1]!) as Partial<TranslateOptions>) : {}),
+    ...(header ? (JSON.parse(header[1]) as Partial<TranslateOptions>) : {}),
   };
   const loaded = loadObjects([{ text, file: `${name}.in.yaml` }]);
   const result = translate(loaded.snapshot, options);
