@@ -169,7 +169,9 @@ describe('static addresses (GatewayStaticAddresses)', () => {
   });
 
   test('a malformed IPAddress value is rejected at admission, as the API server does', () => {
-    const loaded = loadObjects([{ text: docs(CLASS, gw('gw', [{ type: 'IPAddress', value: '300.1.1.1' }])), file: 'g.yaml' }]);
+    const loaded = loadObjects([
+      { text: docs(CLASS, gw('gw', [{ type: 'IPAddress', value: '300.1.1.1' }])), file: 'g.yaml' },
+    ]);
     assert.deepEqual(loaded.problems.map(formatProblem), [
       'g.yaml#1 Gateway infra/gw: spec.addresses[0]: Invalid value: "object": must match exactly one schema in oneOf',
     ]);

@@ -36,7 +36,9 @@ function render(name: string, text: string): string {
   );
 }
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.in.yaml')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.in.yaml'))
+  .sort()) {
   const name = file.slice(0, -'.in.yaml'.length);
   test(`golden: ${name}`, () => {
     const got = render(name, readFileSync(join(dir, file), 'utf8'));
