@@ -189,8 +189,11 @@ test('every conformance manifest loads (the only rejection is an unsubstituted p
     }
   }
   assert.ok(objects > 300, `only ${objects} objects loaded`);
-  // The runner substitutes the controller name; unsubstituted, the API server rejects it too.
+  // The runner substitutes the controller name and the address placeholders; unsubstituted, the API
+  // server rejects them too (an untyped address defaults to IPAddress, which must then be an IP).
   assert.deepEqual(problems, [
     String.raw`http/GatewayClassObservedGenerationBump/gatewayclass-observed-generation-bump.yaml#0 GatewayClass gatewayclass-observed-generation-bump: spec.controllerName: Invalid value: "{GATEWAY_CONTROLLER_NAME}": should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$'`,
+    'http/GatewayStaticAddresses/gateway-static-addresses.yaml#0 Gateway gateway-conformance-infra/gateway-static-addresses: spec.addresses[1]: Invalid value: "object": must match exactly one schema in oneOf',
+    'http/GatewayStaticAddresses/gateway-static-addresses.yaml#0 Gateway gateway-conformance-infra/gateway-static-addresses: spec.addresses[2]: Invalid value: "object": must match exactly one schema in oneOf',
   ]);
 });
