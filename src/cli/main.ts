@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { UsageError } from './args.ts';
+import { runServe, serveUsage } from './serve.ts';
 import { runTranslate, translateUsage } from './translate.ts';
 import { runValidate, validateUsage } from './validate.ts';
 import { VERSION } from '../version.ts';
@@ -12,10 +13,12 @@ import { VERSION } from '../version.ts';
 const USAGE = `sluice ${VERSION}: a Kubernetes Gateway API gateway
 
 Commands:
+  serve       run the gateway: watch a config directory and proxy its traffic
   translate   print the IR and the status of every resource in a config directory
   validate    check a config directory; exit non-zero with one line per problem
   version     print the version
 
+${serveUsage}
 ${translateUsage}
 ${validateUsage}
 
@@ -41,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     const [command, ...args] = rest;
     const log = createLogger(level);
     switch (command) {
+      case 'serve':
+        return await runServe(args, log, level);
       case 'translate':
         return await runTranslate(args, log);
       case 'validate':

@@ -5,15 +5,18 @@
  * assignment and closes sockets no longer needed. Requests in flight finish
  * on the tables they started with.
  *
- * Placeholder: implemented by the HTTP data plane work (issue 3).
+ * Implemented by `createDataPlane` in ./index.ts.
  */
 import type { IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ProxyTuning } from './http/tuning.ts';
 
 export interface DataPlaneOptions {
   /** Added to every listener port (tests run port-80 Gateways unprivileged). */
   portOffset: number;
   log: Logger;
+  /** Limits and timeouts; each field left out keeps its default (src/proxy/http/tuning.ts). */
+  tuning?: Partial<ProxyTuning>;
 }
 
 /** A socket the data plane listens on, with the port actually bound. */
@@ -35,6 +38,10 @@ export interface ApplyResult {
 }
 
 export interface DataPlane {
+  /**
+   * Serves `ir` from now on. Calls are serialised. Never rejects for a
+   * listener or route that cannot be served: those come back in `errors`.
+   */
   apply(ir: IR): Promise<ApplyResult>;
   /** Stops accepting, lets in-flight requests finish (bounded by `graceMs`), then closes everything. */
   close(graceMs?: number): Promise<void>;

@@ -1,0 +1,147 @@
+/**
+ * `sluice serve --config DIR`: the gateway. One control process (the file
+ * provider, translation, status, the admin API) and N data-plane workers
+ * under node:cluster; `--workers 1` keeps the data plane in this process.
+ *
+ * Stdout carries a few lines meant for people and scripts:
+ *   admin listening on http://127.0.0.1:19000
+ *   listening on http://127.0.0.1:8080 (default/web/http)
+ *   try: curl -H 'Host: app.example.com' http://127.0.0.1:8080/     (with --demo-backends)
+ * Everything else is the JSON log on stderr.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { extname } from 'node:path';
+import { parseHostPort, startAdminServer, type AdminServer } from '../admin/server.ts';
+import { hostPort } from '../controlplane/bound-status.ts';
+import { ClusterRunner } from '../controlplane/cluster-runner.ts';
+import { ControlLoop } from '../controlplane/control-loop.ts';
+import { InProcessRunner, type DataPlaneFactory, type DataPlaneRunner } from '../controlplane/runner.ts';
+import { DemoBackends } from '../demo/backends.ts';
+import type { IR } from '../ir/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BoundSocket } from '../proxy/dataplane.ts';
+import { LastGoodFiles } from '../providers/file/last-good.ts';
+import { ConfigWatcher } from '../providers/file/watcher.ts';
+import { parseFlags, UsageError } from './args.ts';
+import { loadConfigDir, requireConfigDir } from './load.ts';
+import { translateFlags, translateOptionsFrom } from './translate-flags.ts';
+
+export const serveUsage = `Usage: sluice serve --config DIR [--workers N] [--admin HOST:PORT] [--port-offset N] [--demo-backends]
+                    [--controller-name NAME] [--address-pool CIDR] [--bind ADDR]
+  --workers N       data-plane processes (default: one per CPU); 1 runs the data plane in this process
+  --admin HOST:PORT admin API (/ready, /api/status, /api/config, /api/version; default 127.0.0.1:19000, port 0 = any)
+  --port-offset N   added to every listener port (serve port-80 Gateways unprivileged)
+  --demo-backends   answer for every Service whose EndpointSlice points at a loopback address`;
+
+/** How long workers may drain in-flight requests on shutdown. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function integerFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${value}")`);
+  }
+  return n;
+}
+
+/** The worker entry beside this module, with this module's extension (.ts from source, .js when built). */
+function workerEntry(): string {
+  const self = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(`../controlplane/worker-main${extname(self)}`, import.meta.url));
+}
+
+async function inProcessFactory(): Promise<DataPlaneFactory> {
+  // Imported only here: the control process of a cluster never loads the data plane.
+  const { createDataPlane } = await import('../proxy/index.ts');
+  return createDataPlane;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** Lines telling a person where to send traffic (wildcard binds are reached on loopback). */
+function servingLines(ir: IR, sockets: BoundSocket[], demo: boolean): string[] {
+  const lines: string[] = [];
+  for (const s of sockets) {
+    const host = s.address === '0.0.0.0' ? '127.0.0.1' : s.address === '::' ? '::1' : s.address;
+    const listeners = ir.gateways.flatMap((g) => g.listeners).filter((l) => s.listeners.includes(l.name));
+    const protocol = listeners[0]?.protocol ?? 'TCP';
+    const scheme = protocol === 'HTTP' ? 'http' : protocol === 'HTTPS' ? 'https' : s.protocol;
+    lines.push(`listening on ${scheme}://${hostPort(host, s.boundPort)} (${s.listeners.join(', ')})`);
+    if (!demo || scheme !== 'http') continue;
+    const hostnames = listeners.flatMap((l) => l.virtualHosts ?? []).map((v) => v.hostname);
+    for (const h of hostnames.filter((h) => !h.includes('*')).slice(0, 3)) {
+      lines.push(`try: curl -H 'Host: ${h}' http://${hostPort(host, s.boundPort)}/`);
+    }
+  }
+  return lines;
+}
+
+export async function runServe(argv: string[], log: Logger, logLevel = 'info'): Promise<number> {
+  const { values } = parseFlags(argv, {
+    ...translateFlags,
+    workers: { type: 'string', short: 'w' },
+    admin: { type: 'string' },
+    'port-offset': { type: 'string' },
+    'demo-backends': { type: 'boolean' },
+  });
+  const workers = integerFlag('workers', values.workers, availableParallelism(), 1, 1024);
+  const portOffset = integerFlag('port-offset', values['port-offset'], 0, -65535, 65535);
+  let admin: { host: string; port: number };
+  try {
+    admin = parseHostPort(values.admin ?? '127.0.0.1:19000');
+  } catch (err) {
+    throw new UsageError(`--admin ${(err as Error).message}`);
+  }
+  const translate = translateOptionsFrom(values);
+  const dir = await requireConfigDir(values.config);
+  const signal = waitForSignal();
+
+  let runner: DataPlaneRunner;
+  if (workers === 1) {
+    runner = new InProcessRunner(await inProcessFactory(), { portOffset, log });
+  } else {
+    const cluster = new ClusterRunner({ workers, exec: workerEntry(), portOffset, logLevel, log });
+    cluster.start();
+    runner = cluster;
+  }
+  const demo = values['demo-backends'] ? new DemoBackends(log) : undefined;
+  const loop = new ControlLoop({ runner, translate, log, ...(demo ? { onSnapshot: (s) => demo.sync(s) } : {}) });
+  const lastGood = new LastGoodFiles();
+  const watcher = new ConfigWatcher({
+    dir,
+    load: (d) => loadConfigDir(d, log),
+    onChange: (result, texts) => loop.reload({ ...lastGood.apply(result, texts), problems: result.problems }),
+    onError: (err) => loop.reloadFailed(err),
+  });
+
+  let server: AdminServer | undefined;
+  try {
+    // The admin API comes first, so /ready can be polled while the first configuration loads.
+    server = await startAdminServer(admin.host, admin.port, loop);
+    process.stdout.write(`admin listening on ${server.url}\n`);
+    log.info(`admin listening on ${server.url}`);
+    await watcher.start();
+    const ir = loop.config();
+    if (ir) for (const line of servingLines(ir, loop.status().sockets, !!demo)) process.stdout.write(line + '\n');
+    log.info(`${await signal}: shutting down`);
+  } finally {
+    loop.stopping();
+    watcher.close();
+    await runner.close(SHUTDOWN_GRACE_MS);
+    await demo?.close();
+    await server?.close();
+  }
+  return 0;
+}

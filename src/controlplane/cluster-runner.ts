@@ -1,0 +1,216 @@
+/**
+ * N data-plane workers under `node:cluster`. Listen sockets are shared
+ * through the control process (cluster's default round-robin), so every
+ * worker may bind the same address and port, specific loopback addresses
+ * included.
+ *
+ * A worker that dies is restarted after a backoff (doubling while it keeps
+ * dying young, reset once one lives long enough) and receives the current
+ * configuration as soon as it says hello.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { IR } from '../ir/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import { isMessage, type FromWorker, type ToWorker } from './messages.ts';
+import type { DataPlaneRunner, WorkerState } from './runner.ts';
+import { WORKER_ENV } from './worker.ts';
+
+export interface ClusterRunnerOptions {
+  workers: number;
+  /** The worker entry module (production: `worker-main`; tests: one with a fake data plane). */
+  exec: string;
+  /** Node flags for workers (default: this process's, which carry tsx's `--import` when run from source). */
+  execArgv?: string[];
+  portOffset: number;
+  logLevel: string;
+  log: Logger;
+  restartBackoffMs?: { initial: number; max: number };
+  /** A worker that lived this long before dying is restarted after the initial backoff again. */
+  stableAfterMs?: number;
+  /** apply() stops waiting for a worker that has not answered after this long. */
+  applyTimeoutMs?: number;
+}
+
+interface Slot extends WorkerState {
+  worker?: Worker;
+  startedAt: number;
+  backoffMs: number;
+  restartTimer?: NodeJS.Timeout;
+}
+
+interface Waiter {
+  version: number;
+  pending: Set<number>;
+  resolve: () => void;
+}
+
+export class ClusterRunner implements DataPlaneRunner {
+  readonly #opts: Required<ClusterRunnerOptions>;
+  readonly #slots: Slot[] = [];
+  readonly #waiters = new Set<Waiter>();
+  #current: { version: number; ir: IR } | undefined;
+  #closing = false;
+
+  constructor(opts: ClusterRunnerOptions) {
+    this.#opts = {
+      execArgv: process.execArgv,
+      restartBackoffMs: { initial: 100, max: 10_000 },
+      stableAfterMs: 10_000,
+      applyTimeoutMs: 30_000,
+      ...opts,
+    };
+  }
+
+  start(): void {
+    cluster.setupPrimary({ exec: this.#opts.exec, execArgv: this.#opts.execArgv, args: [] });
+    for (let slot = 0; slot < this.#opts.workers; slot++) {
+      const s: Slot = {
+        slot,
+        pid: 0,
+        state: 'starting',
+        restarts: 0,
+        startedAt: 0,
+        backoffMs: this.#opts.restartBackoffMs.initial,
+      };
+      this.#slots.push(s);
+      this.#fork(s);
+    }
+  }
+
+  apply(version: number, ir: IR): Promise<void> {
+    this.#current = { version, ir };
+    const pending = new Set<number>();
+    for (const s of this.#slots) {
+      if (s.state !== 'starting' && s.state !== 'running') continue;
+      pending.add(s.slot);
+      // A starting worker gets the current configuration when it says hello.
+      if (s.state === 'running') this.#send(s, { type: 'sluice:apply', version, ir });
+    }
+    if (pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#opts.log.warn(`workers ${[...pending].join(', ')} did not answer configuration v${version} in time`);
+        waiter.resolve();
+      }, this.#opts.applyTimeoutMs);
+      const waiter: Waiter = {
+        version,
+        pending,
+        resolve: () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        },
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  workers(): WorkerState[] {
+    return this.#slots.map(({ slot, pid, state, version, result, error, restarts }) => ({
+      slot,
+      pid,
+      state,
+      restarts,
+      ...(version !== undefined ? { version } : {}),
+      ...(result ? { result } : {}),
+      ...(error !== undefined ? { error } : {}),
+    }));
+  }
+
+  async close(graceMs: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const exits: Array<Promise<void>> = [];
+    for (const s of this.#slots) {
+      clearTimeout(s.restartTimer);
+      const w = s.worker;
+      if (!w || w.isDead()) {
+        s.state = 'stopped';
+        continue;
+      }
+      exits.push(new Promise((resolve) => w.once('exit', () => resolve())));
+      // A worker that has not said hello serves nothing yet and may not be listening for messages.
+      if (s.state === 'starting') w.process.kill('SIGTERM');
+      else this.#send(s, { type: 'sluice:shutdown', graceMs });
+    }
+    // A worker that does not finish draining in time is killed: shutdown is bounded.
+    const deadline = setTimeout(() => {
+      for (const s of this.#slots) if (s.worker && !s.worker.isDead()) s.worker.process.kill('SIGKILL');
+    }, graceMs + 2000);
+    await Promise.all(exits);
+    clearTimeout(deadline);
+    for (const w of this.#waiters) w.resolve();
+  }
+
+  #fork(s: Slot): void {
+    const worker = cluster.fork({
+      [WORKER_ENV.slot]: String(s.slot),
+      [WORKER_ENV.portOffset]: String(this.#opts.portOffset),
+      [WORKER_ENV.logLevel]: this.#opts.logLevel,
+    });
+    s.worker = worker;
+    s.pid = worker.process.pid ?? 0;
+    s.state = 'starting';
+    s.startedAt = Date.now();
+    delete s.version;
+    delete s.result;
+    delete s.error;
+    worker.on('message', (m: unknown) => {
+      if (isMessage<FromWorker>(m)) this.#onMessage(s, worker, m);
+    });
+    worker.on('error', (err) => this.#opts.log.warn({ err, worker: s.slot }, 'worker IPC error'));
+    worker.on('exit', (code, signal) => this.#onExit(s, worker, code, signal));
+  }
+
+  #onMessage(s: Slot, worker: Worker, m: FromWorker): void {
+    if (s.worker !== worker) return;
+    if (m.type === 'sluice:hello') {
+      s.state = 'running';
+      if (this.#current) this.#send(s, { type: 'sluice:apply', ...this.#current });
+      return;
+    }
+    s.version = m.version;
+    if (m.type === 'sluice:applied') {
+      s.result = m.result;
+      delete s.error;
+    } else {
+      delete s.result;
+      s.error = m.error;
+    }
+    this.#settle(s.slot, m.version);
+  }
+
+  #onExit(s: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (s.worker !== worker) return;
+    delete s.worker;
+    this.#settle(s.slot, Infinity);
+    if (this.#closing) {
+      s.state = 'stopped';
+      return;
+    }
+    s.state = 'restarting';
+    s.restarts++;
+    // Dying young doubles the wait; a worker that ran a while was not crash-looping.
+    if (Date.now() - s.startedAt >= this.#opts.stableAfterMs) s.backoffMs = this.#opts.restartBackoffMs.initial;
+    const delay = s.backoffMs;
+    s.backoffMs = Math.min(s.backoffMs * 2, this.#opts.restartBackoffMs.max);
+    this.#opts.log.warn(
+      { worker: s.slot, pid: s.pid, code, signal },
+      `worker ${s.slot} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`,
+    );
+    s.restartTimer = setTimeout(() => {
+      if (!this.#closing) this.#fork(s);
+    }, delay);
+  }
+
+  /** The slot answered for `version` (or died): it no longer holds up waiters at or below that version. */
+  #settle(slot: number, version: number): void {
+    for (const w of this.#waiters) {
+      if (w.version <= version && w.pending.delete(slot) && w.pending.size === 0) w.resolve();
+    }
+  }
+
+  #send(s: Slot, msg: ToWorker): void {
+    if (s.worker?.isConnected()) s.worker.send(msg);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The data-plane side of a cluster worker: one DataPlane, fed over IPC by
+ * the control process. The entry point (`worker-main.ts`) only picks the
+ * factory, so tests can run this same loop around a fake data plane.
+ */
+import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
+import { isMessage, type FromWorker, type ToWorker } from './messages.ts';
+import { ApplyQueue, type DataPlaneFactory } from './runner.ts';
+
+/** What the control process tells a worker through its environment at fork. */
+export const WORKER_ENV = {
+  slot: 'SLUICE_WORKER_SLOT',
+  portOffset: 'SLUICE_PORT_OFFSET',
+  logLevel: 'SLUICE_LOG_LEVEL',
+} as const;
+
+/** Drain time when a worker is signalled directly rather than told by the control process. */
+const SIGNAL_GRACE_MS = 5000;
+
+function send(msg: FromWorker): void {
+  // The control process may already be gone; the 'disconnect' exit below handles that.
+  if (process.connected) process.send?.(msg);
+}
+
+export function runWorker(factory: DataPlaneFactory): void {
+  const env = process.env;
+  const level = (env[WORKER_ENV.logLevel] ?? 'info') as LogLevel;
+  const log = createLogger(LOG_LEVELS.includes(level) ? level : 'info').child({
+    worker: Number(env[WORKER_ENV.slot] ?? 0),
+  });
+  const dataPlane = factory({ portOffset: Number(env[WORKER_ENV.portOffset] ?? 0), log });
+  const queue = new ApplyQueue(dataPlane, (version, result) => {
+    if (result instanceof Error) {
+      log.error({ err: result }, `failed to apply configuration v${version}`);
+      send({ type: 'sluice:apply-failed', version, error: result.message });
+    } else {
+      send({ type: 'sluice:applied', version, result });
+    }
+  });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (graceMs: number): Promise<void> =>
+    (closing ??= (async () => {
+      await queue.idle();
+      await dataPlane.close(graceMs).catch((err: unknown) => log.error({ err }, 'data plane close failed'));
+      process.exit(0);
+    })());
+
+  process.on('message', (m: unknown) => {
+    if (!isMessage<ToWorker>(m)) return;
+    if (m.type === 'sluice:apply' && !closing) queue.push(m.version, m.ir);
+    else if (m.type === 'sluice:shutdown') void shutdown(m.graceMs);
+  });
+  // Signalled directly (Ctrl-C reaches the whole process group, systemd
+  // signals the whole cgroup): drain and leave; the control process decides
+  // whether to start a replacement.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void shutdown(SIGNAL_GRACE_MS));
+  send({ type: 'sluice:hello' });
+}

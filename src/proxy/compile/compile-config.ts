@@ -1,0 +1,174 @@
+/**
+ * IR → what requests walk, once per configuration: one router per bound
+ * socket (listener address × port), each listener's virtual hosts and route
+ * entries with their matchers, filter chains and backends. Listeners of one
+ * Gateway on one port share a socket; Gateways on the same port are kept
+ * apart by their addresses.
+ */
+import type { BackendIR, HTTPRouteIR, IR, ListenerIR, WeightedBackendIR } from '../../ir/types.ts';
+import { compileFilters, type FilterCompileEnv } from '../filters/index.ts';
+import { compileLocalResponse } from '../filters/direct-response.ts';
+import type { ProxyRuntime } from '../http/runtime.ts';
+import { RouteMatcher } from '../router/route-matcher.ts';
+import { ListenerRoutes, SocketRouter, VirtualHostRoutes } from '../router/router.ts';
+import { BackendPicker, CompiledBackend } from '../upstream/backend.ts';
+import type { CompiledRoute, SocketTable } from './compiled-route.ts';
+
+/** Bind address for a Gateway without addresses. */
+export const DEFAULT_BIND_ADDRESS = '0.0.0.0';
+
+export interface CompiledSocket {
+  /** `<address>|<bound port>`. */
+  readonly key: string;
+  readonly address: string;
+  /** IR listener port. */
+  readonly port: number;
+  readonly boundPort: number;
+  /** IR listener names served here. */
+  readonly listeners: string[];
+  readonly table: SocketTable;
+}
+
+export interface CompiledConfig {
+  readonly sockets: Map<string, CompiledSocket>;
+  /** One line per listener or route entry that cannot be served as asked. */
+  readonly errors: string[];
+  /** Upstream targets this configuration uses (the rest are released after the swap). */
+  readonly upstreamKeys: Set<string>;
+}
+
+export function socketKey(address: string, boundPort: number): string {
+  return `${address}|${boundPort}`;
+}
+
+export function compileConfig(ir: IR, portOffset: number, runtime: ProxyRuntime): CompiledConfig {
+  const sockets = new Map<string, CompiledSocket>();
+  const errors: string[] = [];
+  const upstreamKeys = new Set<string>();
+  const backends = new BackendCompiler(runtime, upstreamKeys);
+
+  for (const gw of ir.gateways) {
+    const addresses = gw.addresses.length > 0 ? gw.addresses : [DEFAULT_BIND_ADDRESS];
+    for (const l of gw.listeners) {
+      if (l.protocol !== 'HTTP') {
+        errors.push(`listener ${l.name}: protocol ${l.protocol} is not supported yet`);
+        continue;
+      }
+      const compiled = compileListener(l, backends, errors);
+      const boundPort = l.port + portOffset;
+      for (const address of addresses) {
+        const key = socketKey(address, boundPort);
+        let s = sockets.get(key);
+        if (s === undefined) {
+          s = { key, address, port: l.port, boundPort, listeners: [], table: new SocketRouter() };
+          sockets.set(key, s);
+        }
+        if (!s.table.listeners.add(l.hostname, compiled)) {
+          errors.push(
+            `listener ${l.name}: ${address}:${boundPort} already serves hostname ${l.hostname ?? '*'} for another listener; ignored`,
+          );
+          continue;
+        }
+        s.listeners.push(l.name);
+      }
+    }
+  }
+  return { sockets, errors, upstreamKeys };
+}
+
+function compileListener(l: ListenerIR, backends: BackendCompiler, errors: string[]): ListenerRoutes<CompiledRoute> {
+  const out = new ListenerRoutes<CompiledRoute>(l.name, l.hostname);
+  for (const vh of l.virtualHosts ?? []) {
+    const routes: CompiledRoute[] = [];
+    for (const r of vh.routes) {
+      const c = compileRoute(r, backends, `listener ${l.name}: route ${r.name}`, errors);
+      if (c !== null) routes.push(c);
+    }
+    if (!out.vhosts.add(vh.hostname, new VirtualHostRoutes(vh.hostname, routes))) {
+      errors.push(`listener ${l.name}: duplicate virtual host ${vh.hostname}; ignored`);
+    }
+  }
+  return out;
+}
+
+/** A route entry, or null when even its match cannot be built. A broken filter makes the entry answer 500. */
+export function compileRoute(
+  r: HTTPRouteIR,
+  backends: BackendCompiler,
+  where: string,
+  errors: string[],
+): CompiledRoute | null {
+  let matcher: RouteMatcher;
+  try {
+    matcher = new RouteMatcher(r.path, r.headers, r.queryParams, r.method, where);
+  } catch (err) {
+    errors.push(`${(err as Error).message}; route entry ignored`);
+    return null;
+  }
+  const base = {
+    name: r.name,
+    matcher,
+    requestTimeoutMs: r.timeouts?.requestMs ?? 0,
+    backendTimeoutMs: r.timeouts?.backendRequestMs ?? 0,
+    retry:
+      r.retry === undefined
+        ? null
+        : { codes: new Set(r.retry.codes), retries: Math.max(0, r.retry.attempts), backoffMs: r.retry.backoffMs ?? 0 },
+  };
+  try {
+    const env = backends.env(r, `${where}: filters`);
+    const chain = compileFilters(r.filters, env);
+    return {
+      ...base,
+      requestFilters: chain.request,
+      responseFilters: chain.response,
+      backends: backends.picker(r, r.backends, where),
+      directResponse: r.directResponse ? compileLocalResponse(r.directResponse) : null,
+    };
+  } catch (err) {
+    errors.push(`${(err as Error).message}; the route entry answers 500`);
+    return {
+      ...base,
+      retry: null,
+      requestFilters: [],
+      responseFilters: [],
+      backends: new BackendPicker([], []),
+      directResponse: { status: 500, headers: [], body: null },
+    };
+  }
+}
+
+/** Turns IR backends into load-balanced upstream targets from the shared registry. */
+export class BackendCompiler {
+  constructor(
+    private readonly runtime: ProxyRuntime,
+    private readonly used: Set<string>,
+  ) {}
+
+  env(r: HTTPRouteIR, where: string): FilterCompileEnv {
+    return { routePath: r.path, where, mirrorBackend: (b) => this.backend(b, false, [], []) };
+  }
+
+  picker(r: HTTPRouteIR, refs: readonly WeightedBackendIR[], where: string): BackendPicker {
+    const compiled = refs.map((b, i) => {
+      const chain = compileFilters(b.filters, this.env(r, `${where}: backendRefs[${i}].filters`));
+      return this.backend(b, b.invalid === true, chain.request, chain.response);
+    });
+    return new BackendPicker(
+      compiled,
+      refs.map((b) => b.weight),
+    );
+  }
+
+  private backend(
+    b: BackendIR,
+    invalid: boolean,
+    requestFilters: CompiledBackend['requestFilters'],
+    responseFilters: CompiledBackend['responseFilters'],
+  ): CompiledBackend {
+    const upstreams = this.runtime.upstreams;
+    const tlsKey = upstreams.tlsKey(b);
+    const targets = invalid ? [] : b.endpoints.map((e) => upstreams.acquire(b, e, tlsKey, this.used));
+    return new CompiledBackend(b.name, targets, invalid, requestFilters, responseFilters);
+  }
+}

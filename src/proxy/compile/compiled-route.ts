@@ -1,0 +1,39 @@
+/** The compiled shapes requests walk (built by compile-config.ts, read by http/). */
+import type { HttpFilter } from '../filters/filter.ts';
+import type { RouteMatcher } from '../router/route-matcher.ts';
+import type { SocketRouter } from '../router/router.ts';
+import type { BackendPicker } from '../upstream/backend.ts';
+
+export interface RetryPolicy {
+  /** Response codes that trigger a retry (connection failures always do). */
+  readonly codes: ReadonlySet<number>;
+  /** Retries after the first attempt (Gateway API `attempts`). */
+  readonly retries: number;
+  readonly backoffMs: number;
+}
+
+/** A response the gateway writes itself, prepared once. */
+export interface LocalResponse {
+  readonly status: number;
+  /** Content headers for `body`; `[name, value, ...]`. */
+  readonly headers: readonly string[];
+  readonly body: Buffer | null;
+}
+
+export interface CompiledRoute {
+  /** IR route entry name, for logs. */
+  readonly name: string;
+  readonly matcher: RouteMatcher;
+  readonly requestFilters: readonly HttpFilter[];
+  readonly responseFilters: readonly HttpFilter[];
+  readonly backends: BackendPicker;
+  /** Answer without a backend (after the request filters ran). */
+  readonly directResponse: LocalResponse | null;
+  /** Whole request, 0 = none. */
+  readonly requestTimeoutMs: number;
+  /** Each attempt, 0 = none. */
+  readonly backendTimeoutMs: number;
+  readonly retry: RetryPolicy | null;
+}
+
+export type SocketTable = SocketRouter<CompiledRoute>;

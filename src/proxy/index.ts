@@ -1,0 +1,71 @@
+/**
+ * The data plane: compile an IR, bind its sockets, swap, serve. See
+ * ./dataplane.ts for the contract and docs in each folder:
+ * compile/ (IR → tables), router/ (Host and route matching), filters/ (one
+ * file per filter), upstream/ (pools, h2c sessions, DNS, load balancing),
+ * http/ (the request path and wire behaviour), listeners/ (sockets).
+ */
+import type { IR } from '../ir/types.ts';
+import { compileConfig } from './compile/compile-config.ts';
+import type { ApplyResult, DataPlane, DataPlaneOptions } from './dataplane.ts';
+import type { ProxyRuntime } from './http/runtime.ts';
+import { DEFAULT_TUNING } from './http/tuning.ts';
+import { ListenerSet } from './listeners/listener-set.ts';
+import { UpstreamRegistry } from './upstream/registry.ts';
+
+export type { ApplyResult, BoundSocket, DataPlane, DataPlaneOptions } from './dataplane.ts';
+export type { ProxyTuning } from './http/tuning.ts';
+export { DEFAULT_TUNING } from './http/tuning.ts';
+
+/** Default drain time of `close()`. */
+const DEFAULT_CLOSE_GRACE_MS = 10_000;
+
+export function createDataPlane(opts: DataPlaneOptions): DataPlane {
+  return new HttpDataPlane(opts);
+}
+
+class HttpDataPlane implements DataPlane {
+  private readonly runtime: ProxyRuntime;
+  private readonly listeners: ListenerSet;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+    this.runtime = { tuning, log: opts.log, upstreams: new UpstreamRegistry(tuning), mirrorsInFlight: 0 };
+    this.listeners = new ListenerSet(this.runtime);
+  }
+
+  apply(ir: IR): Promise<ApplyResult> {
+    const next = this.queue.then(() => this.applyNow(ir));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async applyNow(ir: IR): Promise<ApplyResult> {
+    if (this.closed) throw new Error('data plane is closed');
+    const config = compileConfig(ir, this.opts.portOffset, this.runtime);
+    const result = await this.listeners.apply(config);
+    // Pools the new tables do not use drain in the background (undici finishes what they carry).
+    this.runtime.upstreams
+      .release(config.upstreamKeys, this.runtime.tuning.removedListenerGraceMs)
+      .catch((err: unknown) => {
+        this.runtime.log.warn({ err }, 'closing upstream pools failed');
+      });
+    for (const e of result.errors) this.runtime.log.warn({ problem: e }, 'data plane cannot serve part of the IR');
+    this.runtime.log.info(
+      { sockets: result.bound.map((b) => `${b.address}:${b.boundPort}`), errors: result.errors.length },
+      'data plane configuration applied',
+    );
+    return result;
+  }
+
+  async close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
+    this.closed = true;
+    const deadline = Date.now() + graceMs;
+    await this.queue;
+    await this.listeners.closeAll(graceMs);
+    // What is still in flight upstream now (mirrors) shares the same deadline.
+    await this.runtime.upstreams.release(new Set(), Math.max(0, deadline - Date.now()));
+  }
+}
