@@ -18,7 +18,7 @@ import { ClusterRunner } from '../controlplane/cluster-runner.ts';
 import { ControlLoop } from '../controlplane/control-loop.ts';
 import { InProcessRunner, type DataPlaneFactory, type DataPlaneRunner } from '../controlplane/runner.ts';
 import { DemoBackends } from '../demo/backends.ts';
-import type { IR } from '../ir/types.ts';
+import type { HTTPRouteIR, IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { BoundSocket } from '../proxy/dataplane.ts';
 import { LastGoodFiles } from '../providers/file/last-good.ts';
@@ -80,12 +80,18 @@ function servingLines(ir: IR, sockets: BoundSocket[], demo: boolean): string[] {
     const scheme = protocol === 'HTTP' ? 'http' : protocol === 'HTTPS' ? 'https' : s.protocol;
     lines.push(`listening on ${scheme}://${hostPort(host, s.boundPort)} (${s.listeners.join(', ')})`);
     if (!demo || scheme !== 'http') continue;
-    const hostnames = listeners.flatMap((l) => l.virtualHosts ?? []).map((v) => v.hostname);
-    for (const h of hostnames.filter((h) => !h.includes('*')).slice(0, 3)) {
-      lines.push(`try: curl -H 'Host: ${h}' http://${hostPort(host, s.boundPort)}/`);
+    const vhosts = listeners.flatMap((l) => l.virtualHosts ?? []).filter((v) => !v.hostname.includes('*'));
+    for (const v of vhosts.slice(0, 3)) {
+      lines.push(`try: curl -H 'Host: ${v.hostname}' http://${hostPort(host, s.boundPort)}${samplePath(v.routes[0])}`);
     }
   }
   return lines;
+}
+
+/** A path the route's first match accepts, so the suggested curl reaches a backend rather than a 404. */
+function samplePath(route: HTTPRouteIR | undefined): string {
+  if (route?.path.type === 'RegularExpression' || !route) return '/';
+  return route.path.value;
 }
 
 export async function runServe(argv: string[], log: Logger, logLevel = 'info'): Promise<number> {
