@@ -7,10 +7,12 @@
  *   GET /api/status   every resource with its status, plus reloads, problems, sockets, workers
  *   GET /api/config   the IR being served
  *   GET /api/version  {"version": "..."}
+ *   GET /api/explain  how one request goes through the gateway (?request=GET%20http://host/path&header=...; docs/explain.md)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { VERSION } from '../version.ts';
+import { explainRoute } from './explain-route.ts';
 
 /** What the admin API shows; the control loop provides it. */
 export interface AdminSource {
@@ -36,8 +38,9 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 }
 
 function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse): void {
-  const path = new URL(req.url ?? '/', 'http://admin').pathname;
-  const routes: Record<string, () => [number, unknown]> = {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const path = url.pathname;
+  const routes: Record<string, () => [number, unknown] | Promise<[number, unknown]>> = {
     '/ready': () => {
       const r = source.readiness();
       return r.ready ? [200, 'ready'] : [503, `not ready: ${r.reason ?? 'unknown'}`];
@@ -48,6 +51,7 @@ function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse):
       return ir === undefined ? [503, { error: 'no configuration loaded yet' }] : [200, ir];
     },
     '/api/version': () => [200, { version: VERSION }],
+    '/api/explain': () => explainRoute(source, url.searchParams),
   };
   const route = routes[path];
   if (!route) return send(res, 404, { error: `not found: ${path}` });
@@ -55,8 +59,12 @@ function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse):
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, { error: `method ${req.method} not allowed` });
   }
-  const [code, body] = route();
-  send(res, code, body);
+  const answer = route();
+  if (!(answer instanceof Promise)) return send(res, answer[0], answer[1]);
+  answer.then(
+    ([code, body]) => send(res, code, body),
+    (err: unknown) => send(res, 500, { error: (err as Error).message }),
+  );
 }
 
 /** Parses `HOST:PORT` (`[::1]:19000` for IPv6); throws with a message naming the value. */

@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { UsageError } from './args.ts';
+import { explainUsage, runExplain } from './explain.ts';
 import { runServe, serveUsage } from './serve.ts';
 import { runTranslate, translateUsage } from './translate.ts';
 import { runValidate, validateUsage } from './validate.ts';
@@ -16,11 +17,13 @@ Commands:
   serve       run the gateway: watch a config directory and proxy its traffic
   translate   print the IR and the status of every resource in a config directory
   validate    check a config directory; exit non-zero with one line per problem
+  explain     show how one request goes through the gateway: listener, route, filters, backends, and why
   version     print the version
 
 ${serveUsage}
 ${translateUsage}
 ${validateUsage}
+${explainUsage}
 
 Global: --log-level trace|debug|info|warn|error|silent (or SLUICE_LOG_LEVEL)`;
 
@@ -50,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runTranslate(args, log);
       case 'validate':
         return await runValidate(args, log);
+      case 'explain':
+        return await runExplain(args, log);
       case 'version':
       case '--version':
         process.stdout.write(`sluice ${VERSION}\n`);

@@ -8,6 +8,7 @@
  * dying young, reset once one lives long enough) and receives the current
  * configuration as soon as it says hello.
  */
+import { randomBytes } from 'node:crypto';
 import cluster, { type Worker } from 'node:cluster';
 import type { IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -50,6 +51,8 @@ export class ClusterRunner implements DataPlaneRunner {
   readonly #waiters = new Set<Waiter>();
   #current: { version: number; ir: IR } | undefined;
   #closing = false;
+  /** One seed for the process tree: every worker derives the same ticket keys (restarted ones too). */
+  readonly #ticketSeed = randomBytes(32).toString('hex');
 
   constructor(opts: ClusterRunnerOptions) {
     this.#opts = {
@@ -147,6 +150,7 @@ export class ClusterRunner implements DataPlaneRunner {
       [WORKER_ENV.slot]: String(s.slot),
       [WORKER_ENV.portOffset]: String(this.#opts.portOffset),
       [WORKER_ENV.logLevel]: this.#opts.logLevel,
+      [WORKER_ENV.tlsTicketSeed]: this.#ticketSeed,
     });
     s.worker = worker;
     s.pid = worker.process.pid ?? 0;

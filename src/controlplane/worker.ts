@@ -12,6 +12,8 @@ export const WORKER_ENV = {
   slot: 'SLUICE_WORKER_SLOT',
   portOffset: 'SLUICE_PORT_OFFSET',
   logLevel: 'SLUICE_LOG_LEVEL',
+  /** Hex seed for TLS session-ticket keys: shared by all workers so a ticket from one resumes on another. */
+  tlsTicketSeed: 'SLUICE_TLS_TICKET_SEED',
 } as const;
 
 /** Drain time when a worker is signalled directly rather than told by the control process. */
@@ -28,7 +30,12 @@ export function runWorker(factory: DataPlaneFactory): void {
   const log = createLogger(LOG_LEVELS.includes(level) ? level : 'info').child({
     worker: Number(env[WORKER_ENV.slot] ?? 0),
   });
-  const dataPlane = factory({ portOffset: Number(env[WORKER_ENV.portOffset] ?? 0), log });
+  const seed = env[WORKER_ENV.tlsTicketSeed];
+  const dataPlane = factory({
+    portOffset: Number(env[WORKER_ENV.portOffset] ?? 0),
+    log,
+    ...(seed ? { tlsTicketSeed: Buffer.from(seed, 'hex') } : {}),
+  });
   const queue = new ApplyQueue(dataPlane, (version, result) => {
     if (result instanceof Error) {
       log.error({ err: result }, `failed to apply configuration v${version}`);

@@ -8,12 +8,13 @@
  * `version` is the Service's `version` selector label when it has one,
  * else its name. So any example directory can be served and curled with
  * nothing else running. The set follows the configuration on every reload.
+ * Each port also speaks h2c and answers gRPC calls (./grpc-backends.ts).
  */
-import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { SERVICE_NAME_LABEL, type Service } from '../api/core.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ResourceSnapshot } from '../providers/snapshot.ts';
+import { listenDemo, type DemoServer } from './grpc-backends.ts';
 
 interface Wanted {
   address: string;
@@ -48,7 +49,7 @@ export function demoEndpoints(snapshot: ResourceSnapshot): Wanted[] {
 }
 
 export class DemoBackends {
-  readonly #running = new Map<string, { server: Server; identity: string }>();
+  readonly #running = new Map<string, { server: DemoServer; identity: string }>();
 
   constructor(private readonly log: Logger) {}
 
@@ -61,7 +62,7 @@ export class DemoBackends {
       const w = wanted.get(key);
       if (w && identity(w) === r.identity) continue;
       this.#running.delete(key);
-      stops.push(stop(r.server));
+      stops.push(r.server.close());
     }
     await Promise.all(stops);
     await Promise.all(
@@ -83,34 +84,20 @@ export class DemoBackends {
   async close(): Promise<void> {
     const servers = [...this.#running.values()].map((r) => r.server);
     this.#running.clear();
-    await Promise.all(servers.map(stop));
+    await Promise.all(servers.map((s) => s.close()));
   }
 }
 
-function listen(w: Wanted): Promise<Server> {
-  const body = {
+function listen(w: Wanted): Promise<DemoServer> {
+  const who = {
     service: w.service.metadata.name,
     namespace: w.service.metadata.namespace ?? 'default',
     version: w.service.spec?.selector?.version ?? w.service.metadata.name,
   };
-  const server = createServer((req, res) => {
-    req.resume();
-    const text = JSON.stringify({ ...body, method: req.method, path: req.url, host: req.headers.host }) + '\n';
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(w.port, w.address, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  return listenDemo(
+    w.address,
+    w.port,
+    who,
+    (method, path, host) => JSON.stringify({ ...who, method, path, host }) + '\n',
+  );
 }

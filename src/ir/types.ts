@@ -49,6 +49,12 @@ export interface ListenerIR {
   tcpRoutes?: L4RouteIR[];
   /** UDP listeners. */
   udpRoutes?: L4RouteIR[];
+  /**
+   * Clients must open each connection with a PROXY protocol header (v1 or
+   * v2); the addresses it carries replace the socket's. Envoy Gateway
+   * ClientTrafficPolicy `enableProxyProtocol`. TCP and TLS listeners only so far.
+   */
+  enableProxyProtocol?: boolean;
 }
 
 export interface CertificateIR {
@@ -67,6 +73,37 @@ export interface ListenerTLSIR {
     mode: 'AllowValidOnly' | 'AllowInsecureFallback';
   };
   options?: Record<string, string>;
+  /**
+   * Downstream TLS parameters (what ClientTrafficPolicy `tls` sets); every
+   * field left out keeps the data plane's default. Listeners sharing a port
+   * share one TLS server: the port uses its default listener's settings
+   * (the catch-all listener, else the first), except `alpnProtocols`, which
+   * is chosen per listener by SNI.
+   */
+  settings?: TLSSettingsIR;
+}
+
+export type TLSVersionIR = 'Auto' | '1.0' | '1.1' | '1.2' | '1.3';
+
+export interface TLSSettingsIR {
+  /** Default 1.2. */
+  minVersion?: TLSVersionIR;
+  /** Default 1.3. */
+  maxVersion?: TLSVersionIR;
+  /** OpenSSL names (TLS 1.2) and TLS 1.3 suite names; default AEAD only. */
+  ciphers?: string[];
+  /** Key exchange groups (e.g. `X25519`, `P-256`); default OpenSSL's. */
+  ecdhCurves?: string[];
+  /** Signature algorithms (OpenSSL sigalgs names); default OpenSSL's. */
+  signatureAlgorithms?: string[];
+  /** ALPN protocols offered, in preference order (`h2`, `http/1.1`); default both, h2 first. */
+  alpnProtocols?: string[];
+  session?: {
+    /** `Stateless` (tickets, the default) or `None`; `Stateful` is served as `Stateless` (reported). */
+    resumption?: 'Stateless' | 'Stateful' | 'None';
+    /** Ticket lifetime hint; default 300 s. */
+    ticketLifetimeSeconds?: number;
+  };
 }
 
 export interface VirtualHostIR {
@@ -194,6 +231,12 @@ export interface BackendIR {
   protocol: AppProtocol;
   endpoints: EndpointIR[];
   tls?: BackendTLSIR;
+  /**
+   * Send a PROXY protocol header with the client's addresses first on each
+   * upstream connection (Envoy Gateway BackendTrafficPolicy `proxyProtocol`).
+   * Honoured by TCP and TLS routes so far.
+   */
+  proxyProtocol?: { version: 'V1' | 'V2' };
 }
 
 export interface WeightedBackendIR extends BackendIR {

@@ -17,6 +17,12 @@ export interface DataPlaneOptions {
   log: Logger;
   /** Limits and timeouts; each field left out keeps its default (src/proxy/http/tuning.ts). */
   tuning?: Partial<ProxyTuning>;
+  /**
+   * Secret (≥ 32 random bytes) that TLS session ticket keys are derived from.
+   * Workers given the same seed resume each other's sessions; without one,
+   * each data plane draws its own.
+   */
+  tlsTicketSeed?: Buffer;
 }
 
 /** A socket the data plane listens on, with the port actually bound. */

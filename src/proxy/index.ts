@@ -10,7 +10,11 @@ import { compileConfig } from './compile/compile-config.ts';
 import type { ApplyResult, DataPlane, DataPlaneOptions } from './dataplane.ts';
 import type { ProxyRuntime } from './http/runtime.ts';
 import { DEFAULT_TUNING } from './http/tuning.ts';
+import { compileL4Config } from './l4/compile.ts';
+import { L4ListenerSet } from './l4/l4-listener-set.ts';
 import { ListenerSet } from './listeners/listener-set.ts';
+import { SecureContextCache } from './tls/secure-contexts.ts';
+import { TicketKeys } from './tls/ticket-keys.ts';
 import { UpstreamRegistry } from './upstream/registry.ts';
 
 export type { ApplyResult, BoundSocket, DataPlane, DataPlaneOptions } from './dataplane.ts';
@@ -27,13 +31,21 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
 class HttpDataPlane implements DataPlane {
   private readonly runtime: ProxyRuntime;
   private readonly listeners: ListenerSet;
+  /** TLS, TCP and UDP listeners (src/proxy/l4/). */
+  private readonly l4: L4ListenerSet;
+  private readonly tlsContexts: SecureContextCache;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The IR in force, applied again when session ticket keys rotate. */
+  private current: IR | null = null;
+  private rotationTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: DataPlaneOptions) {
     const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
     this.runtime = { tuning, log: opts.log, upstreams: new UpstreamRegistry(tuning), mirrorsInFlight: 0 };
     this.listeners = new ListenerSet(this.runtime);
+    this.l4 = new L4ListenerSet(this.runtime);
+    this.tlsContexts = new SecureContextCache(new TicketKeys(opts.tlsTicketSeed, tuning.tlsTicketKeyRotationMs));
   }
 
   apply(ir: IR): Promise<ApplyResult> {
@@ -44,8 +56,15 @@ class HttpDataPlane implements DataPlane {
 
   private async applyNow(ir: IR): Promise<ApplyResult> {
     if (this.closed) throw new Error('data plane is closed');
-    const config = compileConfig(ir, this.opts.portOffset, this.runtime);
+    const config = compileConfig(ir, this.opts.portOffset, this.runtime, this.tlsContexts);
+    const l4 = compileL4Config(ir, this.opts.portOffset);
+    await this.l4.release(l4); // frees ports an HTTP listener may take over
     const result = await this.listeners.apply(config);
+    const l4Result = await this.l4.apply(l4);
+    result.bound.push(...l4Result.bound);
+    result.errors.push(...l4Result.errors);
+    this.current = ir;
+    this.scheduleTicketRotation();
     // Pools the new tables do not use drain in the background (undici finishes what they carry).
     this.runtime.upstreams
       .release(config.upstreamKeys, this.runtime.tuning.removedListenerGraceMs)
@@ -60,11 +79,26 @@ class HttpDataPlane implements DataPlane {
     return result;
   }
 
+  /** At the next ticket key period the IR in force is compiled again: contexts are rebuilt with the new key. */
+  private scheduleTicketRotation(): void {
+    if (this.rotationTimer !== null) return;
+    const wait = this.tlsContexts.tickets.msUntilNext();
+    this.rotationTimer = setTimeout(() => {
+      this.rotationTimer = null;
+      if (this.closed || this.current === null) return;
+      this.apply(this.current).catch((err: unknown) => {
+        this.runtime.log.warn({ err }, 'rotating TLS session ticket keys failed');
+      });
+    }, wait + 1);
+    this.rotationTimer.unref();
+  }
+
   async close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
     this.closed = true;
+    if (this.rotationTimer !== null) clearTimeout(this.rotationTimer);
     const deadline = Date.now() + graceMs;
     await this.queue;
-    await this.listeners.closeAll(graceMs);
+    await Promise.all([this.listeners.closeAll(graceMs), this.l4.closeAll(graceMs)]);
     // What is still in flight upstream now (mirrors) shares the same deadline.
     await this.runtime.upstreams.release(new Set(), Math.max(0, deadline - Date.now()));
   }

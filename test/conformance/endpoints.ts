@@ -18,6 +18,12 @@ export interface EndpointSource {
   slicesFor(service: Service, deployments: KubeObject[]): SliceContent[];
   /** Addresses of a Deployment's processes (fillEndpointSlices). */
   addressesOf(deployment: KubeObject): string[];
+  /**
+   * Where a container port of the Deployment's processes really listens
+   * (fillEndpointSlices keeps hand-written slice ports, which name container
+   * ports); absent when processes listen on their container ports.
+   */
+  mapPort?(deployment: KubeObject, containerPort: number): number;
 }
 
 function podTemplate(deployment: KubeObject): Record<string, unknown> {

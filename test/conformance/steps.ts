@@ -77,6 +77,12 @@ function fillEndpointSlices(step: FillEndpointSlicesStep, ctx: StepContext): voi
       conditions,
       targetRef: { kind: 'Pod', namespace: step.namespace, name: `${step.fromBackend}-pod-${i}` },
     }));
-    store.apply({ ...structuredClone(slice), endpoints }, ctx.where);
+    const copy = structuredClone(slice);
+    const mapPort = ctx.endpoints.mapPort?.bind(ctx.endpoints);
+    if (mapPort && Array.isArray(copy.ports))
+      copy.ports = (copy.ports as { port?: number }[]).map((p) =>
+        typeof p.port === 'number' ? { ...p, port: mapPort(deployment, p.port) } : p,
+      );
+    store.apply({ ...copy, endpoints }, ctx.where);
   }
 }

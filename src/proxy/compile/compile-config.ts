@@ -8,8 +8,11 @@
 import type { BackendIR, HTTPRouteIR, IR, ListenerIR, WeightedBackendIR } from '../../ir/types.ts';
 import { compileFilters, type FilterCompileEnv } from '../filters/index.ts';
 import { compileLocalResponse } from '../filters/direct-response.ts';
+import { isL4Protocol } from '../l4/protocols.ts';
 import type { ProxyRuntime } from '../http/runtime.ts';
 import { RouteMatcher } from '../router/route-matcher.ts';
+import type { SecureContextCache } from '../tls/secure-contexts.ts';
+import { SniContexts, buildTlsListener, type TlsListener } from '../tls/sni-contexts.ts';
 import { ListenerRoutes, SocketRouter, VirtualHostRoutes } from '../router/router.ts';
 import { BackendPicker, CompiledBackend } from '../upstream/backend.ts';
 import type { CompiledRoute, SocketTable } from './compiled-route.ts';
@@ -27,6 +30,8 @@ export interface CompiledSocket {
   /** IR listener names served here. */
   readonly listeners: string[];
   readonly table: SocketTable;
+  /** HTTPS sockets: certificates by SNI and client validation; null = cleartext. */
+  readonly tls: SniContexts | null;
 }
 
 export interface CompiledConfig {
@@ -41,8 +46,18 @@ export function socketKey(address: string, boundPort: number): string {
   return `${address}|${boundPort}`;
 }
 
-export function compileConfig(ir: IR, portOffset: number, runtime: ProxyRuntime): CompiledConfig {
+/**
+ * `tlsContexts` builds the certificates of HTTPS listeners; without it
+ * (tests of the routing tables) HTTPS listeners are reported and skipped.
+ */
+export function compileConfig(
+  ir: IR,
+  portOffset: number,
+  runtime: ProxyRuntime,
+  tlsContexts?: SecureContextCache,
+): CompiledConfig {
   const sockets = new Map<string, CompiledSocket>();
+  const tlsListeners = new Map<string, TlsListener[]>();
   const errors: string[] = [];
   const upstreamKeys = new Set<string>();
   const backends = new BackendCompiler(runtime, upstreamKeys);
@@ -50,7 +65,20 @@ export function compileConfig(ir: IR, portOffset: number, runtime: ProxyRuntime)
   for (const gw of ir.gateways) {
     const addresses = gw.addresses.length > 0 ? gw.addresses : [DEFAULT_BIND_ADDRESS];
     for (const l of gw.listeners) {
-      if (l.protocol !== 'HTTP') {
+      if (isL4Protocol(l.protocol)) continue; // TLS, TCP, UDP: served by ../l4/
+      let tls: TlsListener | null = null;
+      if (l.protocol === 'HTTPS') {
+        if (tlsContexts === undefined) {
+          errors.push(`listener ${l.name}: HTTPS is not available here`);
+          continue;
+        }
+        const built = buildTlsListener(l, tlsContexts, errors);
+        if ('error' in built) {
+          errors.push(`listener ${l.name}: ${built.error}; not served`);
+          continue;
+        }
+        tls = built;
+      } else if (l.protocol !== 'HTTP') {
         errors.push(`listener ${l.name}: protocol ${l.protocol} is not supported yet`);
         continue;
       }
@@ -60,8 +88,13 @@ export function compileConfig(ir: IR, portOffset: number, runtime: ProxyRuntime)
         const key = socketKey(address, boundPort);
         let s = sockets.get(key);
         if (s === undefined) {
-          s = { key, address, port: l.port, boundPort, listeners: [], table: new SocketRouter() };
+          s = { key, address, port: l.port, boundPort, listeners: [], table: new SocketRouter(), tls: null };
           sockets.set(key, s);
+          if (tls !== null) tlsListeners.set(key, []);
+        }
+        if (tlsListeners.has(key) !== (tls !== null)) {
+          errors.push(`listener ${l.name}: ${address}:${boundPort} already serves ${tls ? 'HTTP' : 'HTTPS'}; ignored`);
+          continue;
         }
         if (!s.table.listeners.add(l.hostname, compiled)) {
           errors.push(
@@ -70,9 +103,16 @@ export function compileConfig(ir: IR, portOffset: number, runtime: ProxyRuntime)
           continue;
         }
         s.listeners.push(l.name);
+        if (tls !== null) tlsListeners.get(key)!.push(tls);
       }
     }
   }
+  for (const [key, list] of tlsListeners) {
+    const contexts = new SniContexts(list, tlsContexts!);
+    errors.push(...contexts.conflicts);
+    sockets.set(key, { ...sockets.get(key)!, tls: contexts });
+  }
+  tlsContexts?.sweep();
   return { sockets, errors, upstreamKeys };
 }
 
@@ -110,6 +150,7 @@ export function compileRoute(
     matcher,
     requestTimeoutMs: r.timeouts?.requestMs ?? 0,
     backendTimeoutMs: r.timeouts?.backendRequestMs ?? 0,
+    grpc: r.grpc === true,
     retry:
       r.retry === undefined
         ? null

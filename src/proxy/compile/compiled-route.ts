@@ -34,6 +34,8 @@ export interface CompiledRoute {
   /** Each attempt, 0 = none. */
   readonly backendTimeoutMs: number;
   readonly retry: RetryPolicy | null;
+  /** A GRPCRoute entry: the gateway's own answers are gRPC statuses, whatever the request's content-type. */
+  readonly grpc: boolean;
 }
 
 export type SocketTable = SocketRouter<CompiledRoute>;

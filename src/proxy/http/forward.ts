@@ -21,7 +21,7 @@ export function forward(ctx: RequestContext): void {
     sendMirrors(ctx, null);
     startAttempt(ctx);
   } else if (ctx.retriesLeft === 0 && ctx.mirrors === null) {
-    ctx.body = ctx.req;
+    ctx.body = ctx.requestBody ?? ctx.req;
     startAttempt(ctx);
   } else {
     bufferBody(ctx);
@@ -115,7 +115,7 @@ export function abandon(ctx: RequestContext): void {
  * the rest; retries and mirrors are dropped for that request.
  */
 function bufferBody(ctx: RequestContext): void {
-  const req = ctx.req;
+  const req = ctx.requestBody ?? ctx.req;
   const limit = ctx.runtime.tuning.maxBufferedBodyBytes;
   const chunks: Buffer[] = [];
   let size = 0;

@@ -4,12 +4,14 @@
  * trailers are relayed to the HTTP/1.1 client.
  */
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { relayTrailersOnly } from '../grpc/call.ts';
+import { GrpcKind } from '../grpc/kind.ts';
 import { UpstreamFailure } from '../upstream/errors.ts';
 import type { H2cTarget } from '../upstream/targets.ts';
 import { attemptFailed, attemptFailedWith, retryAttempt, shouldRetryStatus } from './forward.ts';
 import type { Exchange, RequestContext } from './request-context.ts';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
 /** HTTP/2 request headers from the flat upstream list (index 0/1 is host → :authority). */
 export function toH2RequestHeaders(method: string, path: string, flat: readonly string[]): OutgoingHttpHeaders {
@@ -73,7 +75,7 @@ class H2cExchange implements Exchange {
     private readonly ctx: RequestContext,
     private readonly stream: ClientHttp2Stream,
   ) {
-    stream.on('response', (headers) => this.onResponse(headers));
+    stream.on('response', (headers, flags) => this.onResponse(headers, flags));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('trailers', (t: IncomingHttpHeaders) => {
       const flat = fromH2Headers(t);
@@ -96,13 +98,21 @@ class H2cExchange implements Exchange {
     if (!this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
   }
 
-  private onResponse(headers: IncomingHttpHeaders): void {
+  private onResponse(headers: IncomingHttpHeaders, flags: number): void {
     if (this.cancelled) return;
     const status = Number(headers[':status']);
     const ctx = this.ctx;
     if (shouldRetryStatus(ctx, status)) {
       this.discarding = true;
       this.stream.resume();
+      return;
+    }
+    if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0 && ctx.grpc !== GrpcKind.None && ctx.res !== null) {
+      // A gRPC trailers-only answer must stay one (grpc/call.ts).
+      this.clearTimer();
+      this.cancelled = true;
+      ctx.exchange = null;
+      relayTrailersOnly(ctx, status, fromH2Headers(headers));
       return;
     }
     if (!ctx.startResponse(status, fromH2Headers(headers))) {

@@ -5,11 +5,14 @@
  * constructor so that V8 keeps a single shape.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { CompiledRoute, LocalResponse } from '../compile/compiled-route.ts';
 import type { HttpFilter } from '../filters/filter.ts';
+import { respondGrpc } from '../grpc/call.ts';
+import type { GrpcWebResponse } from '../grpc/grpc-web.ts';
+import { GrpcKind } from '../grpc/kind.ts';
 import type { RequestMirrorFilter } from '../filters/request-mirror.ts';
 import type { MatchInput } from '../router/route-matcher.ts';
 import type { CompiledBackend } from '../upstream/backend.ts';
@@ -19,8 +22,27 @@ import type { ProxyRuntime } from './runtime.ts';
 /** What a request needs from the socket it arrived on. */
 export interface ListenerInfo {
   readonly scheme: 'http' | 'https';
+  /** HTTPS only: the listener that a connection without SNI counts as made for (see tls/misdirected.ts); null = none. */
+  readonly noSniListener: string | null;
   /** Keeps an upgraded connection pair so that close() can end it. */
   trackTunnel(downstream: Socket, upstream: Socket): void;
+}
+
+/**
+ * Where a response is written: node's ServerResponse for HTTP/1 (it has
+ * exactly these methods), an adapter over the stream for HTTP/2
+ * (http2/h2-response.ts). Headers are flat `[name, value, ...]` lists.
+ */
+export interface DownstreamResponse {
+  writeHead(status: number, headers: string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(body?: Buffer): unknown;
+  addTrailers(trailers: Array<[string, string]>): void;
+  destroy(): unknown;
+  writeContinue(): void;
+  on(event: 'drain', listener: () => void): unknown;
+  /** HTTP/1: false closes the connection after this response. */
+  shouldKeepAlive: boolean;
 }
 
 /** The upstream attempt in flight, whatever the protocol. */
@@ -40,9 +62,8 @@ for (const n of ['host', 'connection', 'keep-alive', 'proxy-connection', 'transf
 for (const n of ['http2-settings', 'x-forwarded-proto', 'te', 'x-forwarded-for']) MAYBE_HOP_BY_HOP[n.length] = 1;
 
 export class RequestContext implements MatchInput {
-  readonly method: string;
-  readonly rawHeaders: string[];
-  readonly socket: Socket;
+  /** Request headers as received (HTTP/2: without pseudo-headers, cookies joined). */
+  rawHeaders: string[];
   /** Request target after normalization (path + query), as forwarded unless rewritten. */
   url = '';
   /** Path without query, used for matching. */
@@ -70,6 +91,14 @@ export class RequestContext implements MatchInput {
   upstreamUrl = '';
   hostFromBackend = false;
   mirrors: RequestMirrorFilter[] | null = null;
+  /** The request's content-type, read when routing. */
+  contentType: string | null = null;
+  /** gRPC requests (content-type, or a GRPCRoute) get the gateway's own answers as gRPC statuses. */
+  grpc: GrpcKind = GrpcKind.None;
+  /** grpc-web: turns the gRPC response into grpc-web on its way down (grpc/grpc-web.ts). */
+  grpcWeb: GrpcWebResponse | null = null;
+  /** Replaces `req` as the body sent upstream (grpc-web-text: base64 decoded). */
+  requestBody: Readable | null = null;
 
   /** Body to send upstream: the request stream, a buffered copy, or null. */
   body: Readable | Buffer | null = null;
@@ -86,15 +115,18 @@ export class RequestContext implements MatchInput {
   constructor(
     readonly runtime: ProxyRuntime,
     readonly listener: ListenerInfo,
-    readonly req: IncomingMessage,
+    /** The request body: node's IncomingMessage (HTTP/1) or the HTTP/2 stream. */
+    readonly req: Readable,
     /** Null for upgrade requests, answered on the raw socket. */
-    readonly res: ServerResponse | null,
+    readonly res: DownstreamResponse | null,
     /** Bytes after the headers of an upgrade request. */
     readonly head: Buffer | null,
+    readonly method: string,
+    rawHeaders: string[],
+    /** The connection (the TLS socket for HTTPS; the session's socket for HTTP/2). */
+    readonly socket: Socket,
   ) {
-    this.method = req.method ?? 'GET';
-    this.rawHeaders = req.rawHeaders;
-    this.socket = req.socket;
+    this.rawHeaders = rawHeaders;
   }
 
   /** Port the request arrived on (the bound one, offset included). */
@@ -109,8 +141,9 @@ export class RequestContext implements MatchInput {
    */
   parse(): boolean {
     const raw = this.rawHeaders;
+    const req = this.req as IncomingMessage;
     // node's parser takes `HTTP/2.0` (or any major) on an HTTP/1 socket.
-    if (this.req.httpVersionMajor !== 1) return this.refuse(505);
+    if (req.httpVersionMajor !== 1) return this.refuse(505);
     if (raw.length > this.runtime.tuning.maxHeaderCount * 2) return this.refuse(431);
     let hostIndex = -1;
     let te = false;
@@ -146,12 +179,12 @@ export class RequestContext implements MatchInput {
     }
     if (te) {
       // node rejects CL+TE and bad codings; chunked on HTTP/1.0 it accepts, and is refused here.
-      if (this.req.httpVersionMinor === 0 && this.req.httpVersionMajor === 1) return this.refuse(400);
+      if (req.httpVersionMinor === 0) return this.refuse(400);
       this.hasBody = true;
     }
     if (this.method === 'CONNECT') return this.refuse(405);
 
-    let target = this.req.url ?? '/';
+    let target = req.url ?? '/';
     this.authority = hostIndex === -1 ? '' : raw[hostIndex];
     if (target.charCodeAt(0) !== 47 /* / */) {
       // absolute-form (RFC 9112 §3.2.2): its authority replaces Host.
@@ -163,6 +196,59 @@ export class RequestContext implements MatchInput {
         target = m[2] === '' ? '/' : m[2].charCodeAt(0) === 63 /* ? */ ? `/${m[2]}` : m[2];
       }
     }
+    return this.setTarget(target);
+  }
+
+  /**
+   * HTTP/2 (RFC 9113 §8.3): the target comes from the pseudo-headers, which
+   * nghttp2 has already checked (present, once, before regular fields).
+   * Pseudo-headers leave `rawHeaders`, repeated `cookie` fields are joined
+   * with `; ` for HTTP/1 upstreams (§8.2.3), `:authority` stands for Host.
+   */
+  parseH2(h2Raw: readonly string[], endStream: boolean): boolean {
+    let path = '';
+    let authority: string | null = null;
+    let host: string | null = null;
+    let cookie: string | null = null;
+    const raw: string[] = [];
+    for (let i = 0; i < h2Raw.length; i += 2) {
+      const name = h2Raw[i];
+      const value = h2Raw[i + 1];
+      if (name.charCodeAt(0) === 58 /* : */) {
+        if (name === ':path') path = value;
+        else if (name === ':authority') authority = value;
+        continue;
+      }
+      // nghttp2 delivers names in lower case.
+      switch (name) {
+        case 'cookie':
+          cookie = cookie === null ? value : `${cookie}; ${value}`;
+          continue;
+        case 'host':
+          host = value;
+          break;
+        case 'x-request-id':
+          this.hasRequestId = true;
+          break;
+        case 'expect':
+          if (value.toLowerCase() === '100-continue') this.expectContinue = true;
+          break;
+      }
+      raw.push(name, value);
+    }
+    if (cookie !== null) raw.push('cookie', cookie);
+    this.rawHeaders = raw;
+    this.hasBody = !endStream;
+    if (raw.length > this.runtime.tuning.maxHeaderCount * 2) return this.refuse(431);
+    if (this.method === 'CONNECT') return this.refuse(405);
+    this.authority = authority ?? host ?? '';
+    if (this.authority === '') return this.refuse(400);
+    if (path.charCodeAt(0) !== 47 /* / */ && !(path === '*' && this.method === 'OPTIONS')) return this.refuse(400);
+    return this.setTarget(path);
+  }
+
+  /** Path and query from a request target in origin form (dot segments removed). */
+  private setTarget(target: string): boolean {
     if (target.includes('#')) return this.refuse(400);
     const q = target.indexOf('?');
     let path = q === -1 ? target : target.slice(0, q);
@@ -245,6 +331,10 @@ export class RequestContext implements MatchInput {
   /** Answers the request from the gateway (after the response filters). */
   respond(status: number, headers: readonly string[], body: Buffer | string | null): void {
     if (this.done || this.responseStarted) return;
+    if (this.grpc !== GrpcKind.None && this.res !== null) {
+      respondGrpc(this, status, headers, body); // gRPC clients read a grpc-status, not the HTTP status
+      return;
+    }
     const out = headers.slice();
     const buf = body === null ? NO_BODY : typeof body === 'string' ? Buffer.from(body) : body;
     this.applyResponseFilters(out);
@@ -286,6 +376,7 @@ export class RequestContext implements MatchInput {
    */
   startResponse(status: number, headers: string[]): boolean {
     this.applyResponseFilters(headers);
+    if (this.grpcWeb !== null) this.grpcWeb.responseHeaders(headers);
     this.responseStarted = true;
     const res = this.res;
     if (res === null) {
@@ -306,6 +397,10 @@ export class RequestContext implements MatchInput {
 
   /** Streams a body chunk downstream; false = wait for `drain`. */
   writeBody(chunk: Buffer): boolean {
+    if (this.grpcWeb !== null) {
+      chunk = this.grpcWeb.encode(chunk);
+      if (chunk.length === 0) return true;
+    }
     return this.res !== null ? this.res.write(chunk) : this.socket.write(chunk);
   }
 
@@ -321,6 +416,14 @@ export class RequestContext implements MatchInput {
     if (res === null) {
       this.socket.end();
       return;
+    }
+    if (this.grpcWeb !== null) {
+      // grpc-web carries the trailers in the body.
+      const tail = this.grpcWeb.finish(trailers);
+      if (tail !== null) {
+        res.end(tail);
+        return;
+      }
     }
     if (trailers !== null && trailers.length > 0) res.addTrailers(trailers);
     res.end();

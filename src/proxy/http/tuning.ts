@@ -3,7 +3,9 @@
  * Gateway) where there is a clear equivalent, so that moving a Gateway to
  * Sluice does not change what clients and backends see.
  */
-export interface ProxyTuning {
+import { DEFAULT_L4_TUNING, type L4Tuning } from '../l4/tuning.ts';
+
+export interface ProxyTuning extends L4Tuning {
   /** Request line + headers. Envoy's default `max_request_headers_kb` is 60 KiB; above it → 431. */
   maxHeaderBytes: number;
   /** Envoy's default `max_headers_count`; above it → 431 (node would silently drop the extra ones). */
@@ -32,9 +34,22 @@ export interface ProxyTuning {
   dnsTtlMs: number;
   /** Grace period for sockets that a new IR no longer has. */
   removedListenerGraceMs: number;
+  /** A TLS handshake not finished after this is cut (Envoy Gateway: 10 s). */
+  tlsHandshakeTimeoutMs: number;
+  /** Session ticket keys are replaced this often. */
+  tlsTicketKeyRotationMs: number;
+  /** HTTP/2 streams open at once per client connection (Envoy Gateway: 100; node's default is unbounded). */
+  http2MaxConcurrentStreams: number;
+  /** HTTP/2 flow-control window per stream and per connection (Envoy Gateway: 64 KiB / 1 MiB). */
+  http2StreamWindowBytes: number;
+  http2ConnectionWindowBytes: number;
+  /** Client RST_STREAM frames allowed per connection: a burst, then this many per second (rapid reset). */
+  http2StreamResetBurst: number;
+  http2StreamResetRate: number;
 }
 
 export const DEFAULT_TUNING: Readonly<ProxyTuning> = {
+  ...DEFAULT_L4_TUNING,
   maxHeaderBytes: 60 * 1024,
   maxHeaderCount: 100,
   headersTimeoutMs: 10_000,
@@ -49,4 +64,11 @@ export const DEFAULT_TUNING: Readonly<ProxyTuning> = {
   upstreamMaxConnectionsPerEndpoint: 1024,
   dnsTtlMs: 30_000,
   removedListenerGraceMs: 10_000,
+  tlsHandshakeTimeoutMs: 10_000,
+  tlsTicketKeyRotationMs: 12 * 3600_000,
+  http2MaxConcurrentStreams: 100,
+  http2StreamWindowBytes: 64 * 1024,
+  http2ConnectionWindowBytes: 1024 * 1024,
+  http2StreamResetBurst: 1000,
+  http2StreamResetRate: 33,
 };

@@ -1,24 +1,37 @@
 /**
- * One bound socket serving HTTP/1.1: a node:http server with the gateway's
- * limits, whose routing table is swapped by assignment when a new IR is
- * applied. A request reads the table once, when it arrives, and keeps it.
+ * One bound socket serving HTTP: HTTP/1.1 through a node:http server with
+ * the gateway's limits, HTTP/2 through an H2Endpoint, on the same port. In
+ * cleartext the first bytes choose (h2c with prior knowledge); over TLS
+ * (HTTPS listeners) ALPN does. The routing table, and for HTTPS the SNI
+ * contexts, are swapped by assignment when a new IR is applied; a request
+ * reads the table once, when it arrives, and keeps it.
  */
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SocketTable } from '../compile/compiled-route.ts';
 import { ProxyResponse, handleRequest, handleUpgrade } from '../http/handle-request.ts';
 import { writeRawResponse, type ListenerInfo } from '../http/request-context.ts';
 import type { ProxyRuntime } from '../http/runtime.ts';
+import { H2Endpoint } from '../http2/h2-endpoint.ts';
+import { sniffPreface } from '../http2/preface-sniffer.ts';
+import type { SniContexts } from '../tls/sni-contexts.ts';
 import { onClientError } from './client-error.ts';
+import { takeOverConnections } from './connection-takeover.ts';
+import { TlsTermination, type HttpsServer } from './https-listener.ts';
 
 /** While draining, idle keep-alive connections are closed this often. */
 const DRAIN_SWEEP_MS = 100;
 
 export class HttpListener implements ListenerInfo {
-  readonly scheme = 'http';
+  readonly scheme: 'http' | 'https';
   table: SocketTable;
-  readonly server: http.Server<typeof IncomingMessage, typeof ProxyResponse>;
+  readonly server: http.Server<typeof IncomingMessage, typeof ProxyResponse> | HttpsServer;
+  /** Null for cleartext listeners. */
+  readonly tls: TlsTermination | null;
+  private readonly h2: H2Endpoint;
   private readonly tunnels = new Set<Socket>();
+  /** Cleartext connections whose protocol is not known yet. */
+  private readonly sniffing = new Set<Socket>();
   private closing: Promise<void> | null = null;
   private readonly forceTimers: NodeJS.Timeout[] = [];
 
@@ -28,40 +41,63 @@ export class HttpListener implements ListenerInfo {
     /** Requested port (0 = any); see `port` for the bound one. */
     readonly requestedPort: number,
     table: SocketTable,
+    tls: SniContexts | null,
   ) {
     this.table = table;
+    this.scheme = tls === null ? 'http' : 'https';
+    this.h2 = new H2Endpoint(runtime, this);
     const t = runtime.tuning;
-    this.server = http.createServer<typeof IncomingMessage, typeof ProxyResponse>(
-      {
-        ServerResponse: ProxyResponse,
-        maxHeaderSize: t.maxHeaderBytes,
-        headersTimeout: t.headersTimeoutMs,
-        requestTimeout: t.requestReceiveTimeoutMs,
-        keepAliveTimeout: t.keepAliveTimeoutMs,
-        connectionsCheckingInterval: t.connectionsCheckingIntervalMs,
-        requireHostHeader: true,
-        noDelay: true,
-      },
-      (req, res) => handleRequest(runtime, this, this.table, req, res, false),
+    const options: ServerOptions<typeof IncomingMessage, typeof ProxyResponse> = {
+      ServerResponse: ProxyResponse,
+      maxHeaderSize: t.maxHeaderBytes,
+      headersTimeout: t.headersTimeoutMs,
+      requestTimeout: t.requestReceiveTimeoutMs,
+      keepAliveTimeout: t.keepAliveTimeoutMs,
+      connectionsCheckingInterval: t.connectionsCheckingIntervalMs,
+      requireHostHeader: true,
+      noDelay: true,
+    };
+    if (tls === null) {
+      this.tls = null;
+      const server = http.createServer<typeof IncomingMessage, typeof ProxyResponse>(options);
+      takeOverConnections(server, 'connection', (socket, http1) => this.sniff(socket, http1));
+      this.server = server;
+    } else {
+      this.tls = new TlsTermination(tls, t, options, (socket) => this.h2.accept(socket));
+      this.server = this.tls.server;
+    }
+    const server = this.server;
+    server.on('request', (req: IncomingMessage, res: ProxyResponse) =>
+      handleRequest(runtime, this, this.table, req, res, false),
     );
-    this.server.on('checkContinue', (req: IncomingMessage, res: ProxyResponse) =>
+    server.on('checkContinue', (req: IncomingMessage, res: ProxyResponse) =>
       handleRequest(runtime, this, this.table, req, res, true),
     );
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
       handleUpgrade(runtime, this, this.table, req, socket, head),
     );
-    this.server.on('clientError', onClientError);
+    server.on('clientError', onClientError);
     // No TCP tunnelling through HTTP listeners.
-    this.server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
       socket.on('error', () => socket.destroy());
       writeRawResponse(socket, 405, [], Buffer.alloc(0));
     });
+  }
+
+  get noSniListener(): string | null {
+    return this.tls === null ? null : this.tls.noSniListener;
   }
 
   /** The port actually bound (differs from the requested one when that was 0). */
   get port(): number {
     const a = this.server.address();
     return a !== null && typeof a === 'object' ? a.port : this.requestedPort;
+  }
+
+  /** Takes a new configuration: routing table and, for HTTPS, certificates and TLS policy. */
+  update(table: SocketTable, tls: SniContexts | null): void {
+    this.table = table;
+    if (tls !== null) this.tls?.update(tls);
   }
 
   listen(): Promise<void> {
@@ -88,8 +124,8 @@ export class HttpListener implements ListenerInfo {
 
   /**
    * Stops accepting now; requests in flight get up to `graceMs` to finish,
-   * then every connection (upgraded ones included) is cut. Calling it again
-   * with a shorter grace shortens the wait.
+   * then every connection (upgraded ones and HTTP/2 sessions included) is
+   * cut. Calling it again with a shorter grace shortens the wait.
    */
   close(graceMs: number): Promise<void> {
     const force = setTimeout(() => this.cutAll(), Math.max(0, graceMs));
@@ -104,12 +140,25 @@ export class HttpListener implements ListenerInfo {
         resolve();
       });
       server.closeIdleConnections();
+      this.h2.drain();
+      for (const s of this.sniffing) s.destroy();
     });
     return this.closing;
   }
 
+  private sniff(socket: Socket, http1: (socket: Socket) => void): void {
+    this.sniffing.add(socket);
+    sniffPreface(socket, this.runtime.tuning.headersTimeoutMs, (protocol) => {
+      this.sniffing.delete(socket);
+      if (protocol === 'h2') this.h2.accept(socket);
+      else http1(socket);
+    });
+    socket.once('close', () => this.sniffing.delete(socket));
+  }
+
   private cutAll(): void {
     this.server.closeAllConnections();
+    this.h2.destroyAll();
     for (const s of this.tunnels) s.destroy();
   }
 }

@@ -17,7 +17,11 @@ export class ListenerSet {
   async apply(config: CompiledConfig): Promise<{ bound: BoundSocket[]; errors: string[] }> {
     const errors = [...config.errors];
     // Free the sockets that go first, so that an address moving between them can be bound again.
-    const removed = [...this.listeners].filter(([key]) => !config.sockets.has(key));
+    // A socket switching between HTTP and HTTPS is bound anew.
+    const removed = [...this.listeners].filter(([key, l]) => {
+      const next = config.sockets.get(key);
+      return next === undefined || (next.tls !== null) !== (l.tls !== null);
+    });
     for (const [key, l] of removed) {
       this.listeners.delete(key);
       this.drain(l, this.runtime.tuning.removedListenerGraceMs);
@@ -29,7 +33,7 @@ export class ListenerSet {
       [...config.sockets.values()]
         .filter((s) => !this.listeners.has(s.key))
         .map(async (s) => {
-          const l = new HttpListener(this.runtime, s.address, s.boundPort, s.table);
+          const l = new HttpListener(this.runtime, s.address, s.boundPort, s.table, s.tls);
           try {
             await l.listen();
             fresh.set(s.key, l);
@@ -46,7 +50,7 @@ export class ListenerSet {
     for (const s of config.sockets.values()) {
       const l = this.listeners.get(s.key) ?? fresh.get(s.key);
       if (l === undefined) continue;
-      l.table = s.table;
+      l.update(s.table, s.tls);
       this.listeners.set(s.key, l);
       bound.push(describe(s, l));
     }

@@ -86,10 +86,10 @@ describe('DataPlane.apply / close', () => {
       { name: 'gw2' },
     );
     const withExtra = await dp.apply(irTo(newOrigin, [extra]));
-    assert.equal(withExtra.bound.length, 2);
+    // The UDP listener (no routes) is bound by src/proxy/l4/ on the UDP port space.
+    assert.equal(withExtra.bound.length, 3);
     assert.deepEqual(withExtra.errors, [
-      'listener default/gw/tls: protocol HTTPS is not supported yet',
-      'listener default/gw/udp: protocol UDP is not supported yet',
+      'listener default/gw/tls: an HTTPS listener needs tls.mode Terminate; not served',
     ]);
     assert.equal((await request(fixedPort, { path: '/' })).body, 'new');
 

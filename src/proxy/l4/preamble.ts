@@ -1,0 +1,76 @@
+/**
+ * What an L4 listener reads before it can pick a route: the client's PROXY
+ * protocol header (consumed) and/or the TLS ClientHello (only inspected:
+ * its bytes are kept for the backend or the local TLS server). Bounded in
+ * bytes and time; the socket is left paused with no data listener, so that
+ * whoever takes it over (pipe, TLSSocket) reads from where this stopped.
+ */
+import type { Socket } from 'node:net';
+import { parseClientHello } from './client-hello.ts';
+import { decodeProxyHeader, type ProxyHeader } from './proxy-protocol.ts';
+
+export interface PreambleOptions {
+  proxyProtocol: boolean;
+  clientHello: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+export interface Preamble {
+  proxy?: ProxyHeader;
+  /** Set when `clientHello` was asked for. */
+  hello?: { sni: string | undefined; alpn: string[] };
+  /** Bytes read after the PROXY header (the ClientHello among them), still to be forwarded. */
+  rest: Buffer;
+}
+
+export type PreambleResult = { ok: true; preamble: Preamble } | { ok: false; reason: string };
+
+export function readPreamble(socket: Socket, opts: PreambleOptions, done: (r: PreambleResult) => void): void {
+  if (!opts.proxyProtocol && !opts.clientHello) {
+    done({ ok: true, preamble: { rest: Buffer.alloc(0) } });
+    return;
+  }
+  let data: Buffer = Buffer.alloc(0);
+  let proxy: ProxyHeader | undefined;
+  let needProxy = opts.proxyProtocol;
+  let settled = false;
+
+  const finish = (r: PreambleResult): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('close', onEnd);
+    socket.pause();
+    done(r);
+  };
+  const onEnd = (): void => finish({ ok: false, reason: 'client closed before sending its preamble' });
+  const onData = (chunk: Buffer): void => {
+    data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
+    if (needProxy) {
+      const p = decodeProxyHeader(data);
+      if (p.status === 'invalid') return finish({ ok: false, reason: `PROXY header: ${p.reason}` });
+      if (p.status === 'incomplete') return;
+      proxy = p.header;
+      needProxy = false;
+      data = data.subarray(p.length);
+    }
+    if (!opts.clientHello) return finish({ ok: true, preamble: { proxy, rest: data } });
+    if (data.length === 0) return;
+    const h = parseClientHello(data);
+    if (h.status === 'invalid') return finish({ ok: false, reason: `ClientHello: ${h.reason}` });
+    if (h.status === 'ok') {
+      return finish({ ok: true, preamble: { proxy, hello: { sni: h.sni, alpn: h.alpn }, rest: data } });
+    }
+    if (data.length >= opts.maxBytes) finish({ ok: false, reason: `ClientHello larger than ${opts.maxBytes} bytes` });
+  };
+  const timer = setTimeout(
+    () => finish({ ok: false, reason: `no complete preamble within ${opts.timeoutMs} ms` }),
+    opts.timeoutMs,
+  );
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.once('close', onEnd);
+}
