@@ -157,15 +157,20 @@ describe('TLS listeners', { skip: !hasOpenssl && 'openssl CLI not available' }, 
 
   test('passthrough: a ClientHello trickling in a few bytes at a time still routes', async () => {
     const port = plane.port('passthrough');
-    // A relay that forwards the client's bytes in 3-byte pieces with pauses in between.
+    // A relay that forwards the client's bytes in small pieces with pauses in between: 3-byte pieces
+    // across the record and handshake headers, then 100-byte pieces (Node 24's ClientHello is ~1.8 KB
+    // with its post-quantum key share; 3-byte pieces all the way would outlast the preamble timeout).
     const relay = net.createServer((c) => {
       const up = net.connect(port, LOOPBACK);
+      up.setNoDelay(true);
       up.pipe(c);
       c.on('data', (d: Buffer) => {
         c.pause();
         void (async () => {
-          for (let i = 0; i < d.length; i += 3) {
-            up.write(d.subarray(i, i + 3));
+          for (let i = 0; i < d.length;) {
+            const size = i < 60 ? 3 : 100;
+            up.write(d.subarray(i, i + size));
+            i += size;
             await new Promise((r) => setTimeout(r, 1));
           }
           c.resume();
