@@ -1,9 +1,13 @@
 /**
- * The echo backends of a live run (ECHO.md): one child process per
- * Deployment (test/support/echo/main.ts), serving each replica on its own
- * loopback "pod IP", all replicas on the same ephemeral ports. It is also
- * the EndpointSource: Services get EndpointSlices naming those addresses,
- * with the container ports (3000, 3001, 8443) mapped to the bound ones.
+ * The echo backends of a live run (ECHO.md, GRPC-ECHO.md,
+ * TRANSPORT-KINDS.md 7): one child process per Deployment, in the mode the
+ * Deployment's env asks for (HTTP echo test/support/echo/main.ts, gRPC echo
+ * test/support/grpc-echo/main.ts, TCP/UDP echo and the DNS stand-in for
+ * CoreDNS ./l4-echo-child.ts), serving each replica on its own loopback
+ * "pod IP", all replicas on the same ephemeral ports. It is also the
+ * EndpointSource: Services get EndpointSlices naming those addresses, with
+ * the container ports (3000, 3001, 8443, 8080/UDP, 53/UDP) mapped to the
+ * bound ones, protocols as the Service ports say.
  *
  * A process per Deployment, not per replica: half the process start-ups
  * on a 2-core machine, while a Deployment still lives and dies (and keeps
@@ -22,10 +26,16 @@ import {
   type DeploymentSpec,
   type ParentMessage,
 } from '../support/echo/fleet-protocol.ts';
-import { resolveEchoSpec, type EchoContainer } from './echo-deployments.ts';
+import { L4_MODE_ENV, resolveEchoSpec, type EchoContainer, type EchoMode } from './echo-deployments.ts';
 import { slicePorts, type EndpointSource, type SliceContent } from './endpoints.ts';
 
-const CHILD = fileURLToPath(new URL('../support/echo/main.ts', import.meta.url));
+const CHILD: Record<EchoMode, string> = {
+  http: fileURLToPath(new URL('../support/echo/main.ts', import.meta.url)),
+  grpc: fileURLToPath(new URL('../support/grpc-echo/main.ts', import.meta.url)),
+  tcp: fileURLToPath(new URL('./l4-echo-child.ts', import.meta.url)),
+  udp: fileURLToPath(new URL('./l4-echo-child.ts', import.meta.url)),
+  dns: fileURLToPath(new URL('./l4-echo-child.ts', import.meta.url)),
+};
 const START_TIMEOUT_MS = 30_000;
 const QUERY_TIMEOUT_MS = 5_000;
 const READY = { ready: true, serving: true, terminating: false };
@@ -109,9 +119,9 @@ export class EchoFleet implements EndpointSource {
       ...(container.tls ? { tls: container.tls } : {}),
       log: this.#opts.echoLog === true,
     };
-    const child = fork(CHILD, [], {
+    const child = fork(CHILD[container.mode], [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, [SPEC_ENV]: JSON.stringify(spec) },
+      env: { ...process.env, [SPEC_ENV]: JSON.stringify(spec), [L4_MODE_ENV]: container.mode },
       stdio: ['ignore', this.#opts.echoLog ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     });
     try {
@@ -138,7 +148,9 @@ export class EchoFleet implements EndpointSource {
         this.#running.delete(key);
         for (const rep of replicas) this.#freeHosts.push(Number(rep.address.split('.')[3]));
       });
-      this.#opts.log?.(`echo ${key}: ${replicas.map((r) => `${r.pod}@${r.address}:${r.httpPort}`).join(', ')}`);
+      this.#opts.log?.(
+        `echo ${key} (${container.mode}): ${replicas.map((r) => `${r.pod}@${r.address}:${r.httpPort}`).join(', ')}`,
+      );
     } catch (err) {
       child.kill('SIGKILL');
       for (const h of hosts) this.#freeHosts.push(h);
@@ -200,8 +212,8 @@ export class EchoFleet implements EndpointSource {
     const rep = r.replicas[0];
     const p = r.container.ports;
     if (containerPort === p.http) return rep.httpPort;
-    if (containerPort === p.h2c) return rep.h2cPort;
-    if (containerPort === p.https && rep.httpsPort !== undefined) return rep.httpsPort;
+    if (p.h2c !== undefined && containerPort === p.h2c) return rep.h2cPort;
+    if (p.https !== undefined && containerPort === p.https && rep.httpsPort !== undefined) return rep.httpsPort;
     return containerPort;
   }
 

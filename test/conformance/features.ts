@@ -62,11 +62,13 @@ export const SUPPORTED_FEATURES: ReadonlySet<string> = new Set([
   // Deliberately absent: GatewayInfrastructurePropagation (Sluice creates no per-Gateway Kubernetes objects).
 ]);
 
-/** Why a case does not run, or undefined when it runs. */
-export function skipReason(c: CaseFile, claimed: ReadonlySet<string> = SUPPORTED_FEATURES): string | undefined {
-  const missing = c.features.filter((f) => !claimed.has(f));
-  if (missing.length) return `unsupported feature ${missing.join(', ')}`;
-  // Upstream returns early (and passes) in these two situations; nothing is checked, so report a skip.
+/** The case's features that Sluice does not claim (the case is skipped when any; see run-case.ts for --status-only). */
+export function unclaimedFeatures(c: CaseFile, claimed: ReadonlySet<string> = SUPPORTED_FEATURES): string[] {
+  return c.features.filter((f) => !claimed.has(f));
+}
+
+/** Why upstream would return early without checking anything (skipIfFeatures / skipUnlessFeatures), or undefined. */
+export function earlyReturnReason(c: CaseFile, claimed: ReadonlySet<string> = SUPPORTED_FEATURES): string | undefined {
   const claimedSkip = (c.skipIfFeatures ?? []).filter((f) => claimed.has(f));
   if (claimedSkip.length)
     return `skipIfFeatures: Sluice claims ${claimedSkip.join(', ')} (upstream passes without checks)`;
@@ -74,4 +76,12 @@ export function skipReason(c: CaseFile, claimed: ReadonlySet<string> = SUPPORTED
   if (unclaimed.length)
     return `skipUnlessFeatures: Sluice does not claim ${unclaimed.join(', ')} (upstream passes without checks)`;
   return undefined;
+}
+
+/** Why a case does not run, or undefined when it runs. */
+export function skipReason(c: CaseFile, claimed: ReadonlySet<string> = SUPPORTED_FEATURES): string | undefined {
+  const missing = unclaimedFeatures(c, claimed);
+  if (missing.length) return `unsupported feature ${missing.join(', ')}`;
+  // Upstream returns early (and passes) in these two situations; nothing is checked, so report a skip.
+  return earlyReturnReason(c, claimed);
 }

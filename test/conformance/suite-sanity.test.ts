@@ -17,6 +17,7 @@ import { createCaseEnv } from './environment.ts';
 import { prepareManifestObject } from './placeholders.ts';
 import { runCase, setUpCase } from './run-case.ts';
 import { loadSuite, readManifest, type SuiteCase } from './suite.ts';
+import { missingFeature } from './traffic/needs.ts';
 
 const present = existsSync(DEFAULT_SUITE);
 
@@ -31,6 +32,11 @@ describe('shared conformance suite', { skip: !present && 'suite not checked out'
     dir: DEFAULT_SUITE,
     relDir: 'cases/test/Synthetic',
     file: { name: 'Synthetic', features: ['Gateway'], manifests: [], checks, ...extra },
+  });
+
+  test('the runner has a client for every check of every case (no "needs" skip)', () => {
+    const needs = suite!.cases.map((c) => [c.id, missingFeature(c.file.checks)]).filter(([, n]) => n !== undefined);
+    assert.deepEqual(needs, []);
   });
 
   test('case ids are unique and every manifest document passes admission', () => {
@@ -150,6 +156,24 @@ describe('shared conformance suite', { skip: !present && 'suite not checked out'
       status: 'PASS',
       detail: '(1 note check not run)',
     });
-    assert.equal(runCase(synthetic([], { features: ['GatewayInfrastructurePropagation'] }), env!).status, 'SKIP');
+    // An unclaimed feature skips the case; --status-only still judges its status checks.
+    const unclaimed = synthetic([{ kind: 'note', text: 'x' }], { features: ['GatewayInfrastructurePropagation'] });
+    assert.deepEqual(runCase(unclaimed, { ...env!, statusOnly: false }), {
+      id: 'test/Synthetic',
+      status: 'SKIP',
+      detail: 'unsupported feature GatewayInfrastructurePropagation',
+    });
+    assert.deepEqual(runCase(unclaimed, env!), {
+      id: 'test/Synthetic',
+      status: 'PASS',
+      detail: '(status only; feature GatewayInfrastructurePropagation not claimed: 1 note check not run)',
+    });
+    const failing = synthetic(
+      [{ kind: 'gatewayStatus', gateway: { namespace: 'gateway-conformance-infra', name: 'nope' } }],
+      { features: ['GatewayInfrastructurePropagation'] },
+    );
+    assert.equal(runCase(failing, env!).status, 'FAIL', 'its status checks really run');
+    // skipIfFeatures cases describe implementations unlike Sluice: skipped even with --status-only.
+    assert.match(runCase(synthetic([], { skipIfFeatures: ['TLSRouteModeTerminate'] }), env!).detail ?? '', /^skipIf/);
   });
 });

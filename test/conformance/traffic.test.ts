@@ -193,13 +193,24 @@ describe('eventually', () => {
 });
 
 describe('live run plumbing', () => {
-  test('transport checks the runner has no client for are a "needs" skip, decided by the checks', () => {
+  test('only check variants without a client are a "needs" skip, decided by the checks', () => {
     const http = { kind: 'http', scheme: 'http', request: { path: '/' } } as Check;
     assert.equal(missingFeature([http]), undefined);
-    assert.equal(missingFeature([http, { kind: 'http', scheme: 'https', request: { path: '/' } }]), 'HTTPS listeners');
-    assert.equal(missingFeature([{ kind: 'http', request: { path: '/', protocol: 'H2' } }]), 'HTTPS listeners');
-    assert.equal(missingFeature([{ kind: 'grpc' }]), 'gRPC');
-    assert.equal(missingFeature([{ kind: 'weights', protocol: 'udp' }]), 'UDPRoute traffic');
+    assert.equal(
+      missingFeature([http, { kind: 'http', scheme: 'https', request: { path: '/', protocol: 'H2' } }]),
+      undefined,
+    );
+    assert.equal(
+      missingFeature([{ kind: 'http', request: { path: '/', protocol: 'H2' } }]),
+      'request.protocol H2 over cleartext',
+    );
+    assert.equal(missingFeature([{ kind: 'http', request: { path: '/', protocol: 'H3' } }]), 'request.protocol H3');
+    assert.equal(missingFeature([{ kind: 'grpc', transport: 'h2c' }]), undefined);
+    assert.equal(missingFeature([{ kind: 'grpc', transport: 'tls' }]), 'gRPC transport tls');
+    assert.equal(missingFeature([{ kind: 'weights', protocol: 'udp' }, { kind: 'tcp' }]), undefined);
+    assert.equal(missingFeature([{ kind: 'weights', protocol: 'sctp' }]), 'weights over sctp');
+    assert.equal(missingFeature([{ kind: 'tls', request: { payload: 'http' } }]), 'TLS payload http');
+    assert.equal(missingFeature([{ kind: 'websocket', scheme: 'wss' }]), 'WebSocket scheme wss');
     assert.equal(missingFeature([{ kind: 'gatewayStatus' }]), undefined);
   });
   test('a configuration counts as applied when the marker shows it and every worker serves the version', () => {

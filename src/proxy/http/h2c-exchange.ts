@@ -7,7 +7,7 @@ import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingH
 import { relayTrailersOnly } from '../grpc/call.ts';
 import { GrpcKind } from '../grpc/kind.ts';
 import { UpstreamFailure } from '../upstream/errors.ts';
-import type { H2cTarget } from '../upstream/targets.ts';
+import type { Http2Target } from '../upstream/targets.ts';
 import { attemptFailed, attemptFailedWith, retryAttempt, shouldRetryStatus } from './forward.ts';
 import type { Exchange, RequestContext } from './request-context.ts';
 
@@ -43,7 +43,7 @@ function fromH2Headers(h: IncomingHttpHeaders): string[] {
   return out;
 }
 
-export function startH2cExchange(ctx: RequestContext, target: H2cTarget): void {
+export function startH2cExchange(ctx: RequestContext, target: Http2Target): void {
   let stream: ClientHttp2Stream;
   try {
     const session = target.getSession();

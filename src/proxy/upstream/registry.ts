@@ -8,7 +8,7 @@ import type { BackendIR, EndpointIR } from '../../ir/types.ts';
 import type { ProxyTuning } from '../http/tuning.ts';
 import { backendTlsKey } from './backend-tls.ts';
 import { DnsCache } from './dns-cache.ts';
-import { H2cTarget, Http1Target, usesH2c, type UpstreamTarget } from './targets.ts';
+import { Http2Target, Http1Target, usesHttp2, type UpstreamTarget } from './targets.ts';
 
 export class UpstreamRegistry {
   private readonly targets = new Map<string, UpstreamTarget>();
@@ -20,13 +20,13 @@ export class UpstreamRegistry {
 
   /** The target for one endpoint of a backend; `used` collects the keys a configuration needs. */
   acquire(backend: BackendIR, endpoint: EndpointIR, tlsKey: string, used: Set<string>): UpstreamTarget {
-    const h2c = usesH2c(backend);
-    const key = `${h2c ? 'h2c' : 'h1'}|${endpoint.kind}|${endpoint.address}|${endpoint.port}|${tlsKey}`;
+    const h2c = usesHttp2(backend);
+    const key = `${h2c ? 'h2' : 'h1'}|${endpoint.kind}|${endpoint.address}|${endpoint.port}|${tlsKey}`;
     used.add(key);
     let t = this.targets.get(key);
     if (t === undefined) {
       t = h2c
-        ? new H2cTarget(key, endpoint, this.tuning, this.dns)
+        ? new Http2Target(key, backend, endpoint, this.tuning, this.dns)
         : new Http1Target(key, backend, endpoint, this.tuning, this.dns);
       this.targets.set(key, t);
     }

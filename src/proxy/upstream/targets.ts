@@ -1,26 +1,32 @@
 /**
  * One upstream endpoint and the connections to it: an undici Pool for
- * HTTP/1.1 (keep-alive, no pipelining), or one node:http2 session for h2c
- * backends (reused for every request, replaced after GOAWAY or an error).
+ * HTTP/1.1 (keep-alive, no pipelining), or one node:http2 session for
+ * HTTP/2 backends, cleartext (h2c) or over TLS with ALPN h2 when a
+ * BackendTLSPolicy applies (reused for every request, replaced after GOAWAY
+ * or an error).
  */
 import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import type { BackendIR, EndpointIR } from '../../ir/types.ts';
 import type { ProxyTuning } from '../http/tuning.ts';
 import { backendTlsOptions } from './backend-tls.ts';
 import type { DnsCache } from './dns-cache.ts';
 
-export type UpstreamTarget = Http1Target | H2cTarget;
+export type UpstreamTarget = Http1Target | Http2Target;
 
 /** undici reads `servername` from dispatch options, though its types do not list it. */
 export interface DispatchOptionsWithSni extends Dispatcher.DispatchOptions {
   servername?: string | null;
 }
 
-/** True for backends spoken to with HTTP/2 over cleartext (appProtocol kubernetes.io/h2c, gRPC). */
-export function usesH2c(backend: BackendIR): boolean {
-  return (backend.protocol === 'h2c' || backend.protocol === 'grpc') && backend.tls === undefined;
+/**
+ * True for backends spoken to with HTTP/2 (appProtocol kubernetes.io/h2c, gRPC): cleartext, or TLS with
+ * ALPN h2 when the backend has TLS (gRPC needs HTTP/2 either way; undici would offer only http/1.1).
+ */
+export function usesHttp2(backend: BackendIR): boolean {
+  return backend.protocol === 'h2c' || backend.protocol === 'grpc';
 }
 
 /** `host[:port]` form of an endpoint for URLs (IPv6 in brackets). */
@@ -81,8 +87,8 @@ export class Http1Target {
   }
 }
 
-export class H2cTarget {
-  readonly kind = 'h2c';
+export class Http2Target {
+  readonly kind = 'h2';
   readonly hostname: string;
   private session: ClientHttp2Session | null = null;
   private readonly authority: string;
@@ -91,16 +97,25 @@ export class H2cTarget {
 
   constructor(
     readonly key: string,
+    backend: BackendIR,
     endpoint: EndpointIR,
     tuning: ProxyTuning,
     dns: DnsCache,
   ) {
     const unix = endpoint.kind === 'unix';
+    const scheme = backend.tls ? 'https' : 'http';
     this.hostname = unix ? 'localhost' : endpoint.address;
-    this.authority = unix ? 'http://localhost' : `http://${hostPort(endpoint)}`;
+    this.authority = unix ? `${scheme}://localhost` : `${scheme}://${hostPort(endpoint)}`;
+    const tlsOptions = backend.tls ? { ...backendTlsOptions(backend.tls), ALPNProtocols: ['h2'] } : {};
     this.connectOptions = {
       maxHeaderListPairs: tuning.maxHeaderCount * 2,
-      ...(unix ? { createConnection: () => net.connect(endpoint.address) } : {}),
+      ...tlsOptions,
+      ...(unix
+        ? {
+            createConnection: () =>
+              backend.tls ? tls.connect({ ...tlsOptions, path: endpoint.address }) : net.connect(endpoint.address),
+          }
+        : {}),
       ...(endpoint.kind === 'fqdn' ? { lookup: dns.lookup } : {}),
     };
   }

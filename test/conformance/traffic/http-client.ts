@@ -1,11 +1,16 @@
 /**
  * The checks' HTTP client (EXTRA-KINDS.md 1.1): the request target is sent
  * verbatim, header names as written, no redirects followed, one connection
- * per request (keep-alive off), a hard timeout. HTTP/1.1, or cleartext
- * HTTP/2 with prior knowledge.
+ * per request (keep-alive off), a hard timeout. HTTP/1.1 or HTTP/2 with
+ * prior knowledge, in cleartext or over TLS (./tls-client.ts: `https`
+ * offers no ALPN for HTTP/1.1, as upstream's Go transport with its own TLS
+ * config; `H2` offers `h2` only).
  */
+import type { Socket } from 'node:net';
 import { request as http1Request } from 'node:http';
 import { connect as http2Connect, constants as h2 } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { connectTls, type TlsClientOptions } from './tls-client.ts';
 
 export interface Endpoint {
   address: string;
@@ -20,9 +25,11 @@ export interface OutgoingRequest {
   host?: string;
   headers: [string, string][];
   body?: string;
-  /** `HTTP` (HTTP/1.1) or `H2C_PRIOR_KNOWLEDGE`. */
+  /** `HTTP` (HTTP/1.1), `H2C_PRIOR_KNOWLEDGE` (HTTP/2 without ALPN) or `H2` (HTTP/2, ALPN h2; TLS only). */
   protocol: string;
   timeoutMs: number;
+  /** Present for `https`: the handshake's settings. */
+  tls?: TlsClientOptions;
 }
 
 export interface HttpResult {
@@ -46,7 +53,7 @@ function pairs(raw: readonly string[]): [string, string][] {
   return out;
 }
 
-function sendHttp1(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
+function sendHttp1(ep: Endpoint, r: OutgoingRequest, socket?: TLSSocket): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (r.host !== undefined) headers.Host = r.host;
@@ -60,7 +67,8 @@ function sendHttp1(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
         path: r.path,
         headers,
         setHost: r.host === undefined,
-        agent: false,
+        // No agent at all with createConnection (an agent would dial on its own); both mean no keep-alive.
+        ...(socket ? { createConnection: (): Socket => socket } : { agent: false }),
       });
     } catch (err) {
       return reject(err instanceof Error ? err : new Error(String(err)));
@@ -95,9 +103,10 @@ function sendHttp1(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
   });
 }
 
-function sendH2c(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
+function sendH2(ep: Endpoint, r: OutgoingRequest, socket?: TLSSocket): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const session = http2Connect(`http://${hostPort(ep)}`);
+    const scheme = socket ? 'https' : 'http';
+    const session = http2Connect(`${scheme}://${hostPort(ep)}`, socket ? { createConnection: () => socket } : {});
     const fail = (err: Error): void => {
       clearTimeout(timer);
       session.destroy();
@@ -108,7 +117,7 @@ function sendH2c(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
     const headers: Record<string, string> = {
       [h2.HTTP2_HEADER_METHOD]: r.method,
       [h2.HTTP2_HEADER_PATH]: r.path,
-      [h2.HTTP2_HEADER_SCHEME]: 'http',
+      [h2.HTTP2_HEADER_SCHEME]: scheme,
       [h2.HTTP2_HEADER_AUTHORITY]: r.host ?? hostPort(ep),
     };
     for (const [n, v] of r.headers) headers[n.toLowerCase()] = v;
@@ -134,8 +143,20 @@ function sendH2c(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
   });
 }
 
-export function sendHttp(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
-  if (r.protocol === 'H2C_PRIOR_KNOWLEDGE') return sendH2c(ep, r);
-  if (r.protocol !== 'HTTP') return Promise.reject(new Error(`request.protocol ${r.protocol} is not supported`));
-  return sendHttp1(ep, r);
+export async function sendHttp(ep: Endpoint, r: OutgoingRequest): Promise<HttpResult> {
+  if (!['HTTP', 'H2C_PRIOR_KNOWLEDGE', 'H2'].includes(r.protocol))
+    throw new Error(`request.protocol ${r.protocol} is not supported`);
+  if (!r.tls) {
+    if (r.protocol === 'H2') throw new Error('request.protocol H2 needs scheme https');
+    return r.protocol === 'HTTP' ? sendHttp1(ep, r) : sendH2(ep, r);
+  }
+  const started = Date.now();
+  const alpn = r.protocol === 'H2' ? ['h2'] : undefined;
+  const socket = await connectTls(ep.address, ep.port, { ...r.tls, ...(alpn ? { alpn } : {}) }, r.timeoutMs);
+  if (r.protocol === 'H2' && socket.alpnProtocol !== 'h2') {
+    socket.destroy();
+    throw new Error(`the server did not negotiate ALPN h2 (got ${socket.alpnProtocol || 'none'})`);
+  }
+  const left = { ...r, timeoutMs: Math.max(1, r.timeoutMs - (Date.now() - started)) };
+  return r.protocol === 'HTTP' ? sendHttp1(ep, left, socket) : sendH2(ep, left, socket);
 }

@@ -1,83 +1,80 @@
 /**
  * Runs the traffic check kinds against the live gateway: `http` and
- * `timing` (EXTRA-KINDS.md 1, 2, 4), `mirror` (3), `weights` (5),
- * `backendHeaderConsistency` (6) and `websocket` (TRANSPORT-KINDS.md 6.5).
+ * `timing` (EXTRA-KINDS.md 1, 2, 4; `https` and HTTP/2 too), `mirror` (3),
+ * `weights` (5; over gRPC, TCP and UDP in ./transport-checks.ts),
+ * `backendHeaderConsistency` (6), `websocket` (TRANSPORT-KINDS.md 6.5) and
+ * `grpc`, `tcp`, `tls`, `udp` (6.1-6.4, ./transport-checks.ts).
  * The Gateway is dialled at the first typed `status.addresses` entry the
  * gateway reports, on the listener port plus the run's port offset.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeObject } from '../../../src/api/object.ts';
-import type { StatusDocument } from '../../../src/controlplane/control-loop.ts';
 import type { Check } from '../case-types.ts';
-import type { EchoFleet } from '../echo-fleet.ts';
-import { isPlainObject } from '../merge-patch.ts';
-import { eventually, type PollOptions, type TryResult } from './eventually.ts';
+import {
+  endpointResolver,
+  inParallel,
+  pollOptions,
+  REQUEST_TIMEOUT_MS,
+  secretText,
+  type TrafficContext,
+} from './context.ts';
+import { eventually, type TryResult } from './eventually.ts';
 import { hostPort, sendHttp, type Endpoint, type HttpResult } from './http-client.ts';
 import { judgeHttpResult, type Echoed, type TryVerdict } from './http-judge.ts';
+import { HandshakeProbe, type TlsClientOptions } from './tls-client.ts';
+import { grpcCheck, tcpCheck, tlsCheck, transportWeights, udpCheck } from './transport-checks.ts';
+import { backendOfPod, weightsMismatch } from './transport-judge.ts';
 import type {
   BackendHeaderConsistencyCheck,
-  GatewayRef,
+  GrpcCheck,
   HttpCheck,
   MirrorCheck,
-  SecretKeyRef,
+  TcpCheck,
+  TlsCheck,
+  TransportWeightsCheck,
+  UdpCheck,
   WebSocketCheck,
   WeightsCheck,
 } from './types.ts';
 import { wsExchange } from './ws-client.ts';
 
-export interface TrafficContext {
-  /** The gateway's current status document (refetched when an address is missing). */
-  status(): Promise<StatusDocument>;
-  fleet: Pick<EchoFleet, 'count'>;
-  /** Objects of the case as the runner stored them (Secrets for client certificates). */
-  lookup(kind: string, namespace: string, name: string): KubeObject | undefined;
-  portOffset: number;
-  /** Give up on a check once no try has passed for this long (undefined: full upstream budgets). */
-  settleMs?: number;
+/**
+ * The TLS settings of an `https` check: `trust` as the only root,
+ * `request.sni` as server name, `clientCertificate` when the server asks.
+ * A string is why they cannot be had (a Secret the case does not hold).
+ */
+export function httpsOptions(
+  check: HttpCheck,
+  ctx: Pick<TrafficContext, 'lookup'>,
+  probe?: HandshakeProbe,
+): TlsClientOptions | string {
+  const opts: TlsClientOptions = {};
+  if (check.request.sni !== undefined) opts.serverName = check.request.sni;
+  if (check.trust) {
+    const ca = secretText(ctx, check.trust);
+    if (ca === undefined) return `trust ${check.trust.namespace}/${check.trust.name} not found`;
+    opts.ca = ca;
+  }
+  if (check.clientCertificate) {
+    const ref = check.clientCertificate;
+    const cert = secretText(ctx, ref, ref.certKey ?? 'tls.crt');
+    const key = secretText(ctx, ref, ref.keyKey ?? 'tls.key');
+    if (cert === undefined || key === undefined) return `client certificate ${ref.namespace}/${ref.name} not found`;
+    opts.cert = cert;
+    opts.key = key;
+  }
+  if (probe) opts.probe = probe;
+  return opts;
 }
 
-const REQUEST_TIMEOUT_MS = 10_000;
-
-function pollOptions(
-  check: { timeoutSeconds?: number; pollSeconds?: number; consecutive?: number },
-  ctx: TrafficContext,
-  consecutive = 3,
-): PollOptions {
-  return {
-    consecutive: check.consecutive ?? consecutive,
-    timeoutMs: (check.timeoutSeconds ?? 30) * 1000,
-    pollMs: (check.pollSeconds ?? 0.1) * 1000,
-    ...(ctx.settleMs !== undefined ? { settleMs: ctx.settleMs } : {}),
-  };
-}
-
-/** Finds where a Gateway listener is served; cached per check, refreshed while the address is missing. */
-function endpointResolver(ctx: TrafficContext, gw: GatewayRef, listenerPort: number): () => Promise<Endpoint> {
-  let cached: Endpoint | undefined;
-  return async () => {
-    if (cached) return cached;
-    const doc = await ctx.status();
-    const g = doc.resources.find(
-      (r) => r.kind === 'Gateway' && r.metadata.namespace === gw.namespace && r.metadata.name === gw.name,
-    );
-    if (!g) throw new Error(`Gateway ${gw.namespace}/${gw.name} is not in the gateway's configuration`);
-    const status = isPlainObject(g.status) ? g.status : {};
-    const addresses = Array.isArray(status.addresses) ? (status.addresses as Record<string, unknown>[]) : [];
-    const a = addresses.find((x) => typeof x.type === 'string' && x.type !== '' && typeof x.value === 'string');
-    if (!a) throw new Error(`Gateway ${gw.namespace}/${gw.name} has no status.addresses entry with a type`);
-    cached = { address: a.value as string, port: listenerPort + ctx.portOffset };
-    return cached;
-  };
-}
-
-function secretText(ctx: TrafficContext, ref: SecretKeyRef): string | undefined {
-  const obj = ctx.lookup(ref.kind || 'Secret', ref.namespace, ref.name);
-  const key = ref.certKey ?? ref.key ?? 'tls.crt';
-  const data = isPlainObject(obj?.data) ? obj.data : {};
-  const v = data[key];
-  if (typeof v !== 'string') return undefined;
-  return obj?.kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
+/** Why the server did not (visibly) ask for a client certificate, or undefined when it did. */
+function certificateRequestMissing(probe: HandshakeProbe | undefined): string | undefined {
+  if (!probe) return undefined;
+  const seen = probe.observe();
+  if (seen.certificateRequested === true) return undefined;
+  if (seen.certificateRequested === false)
+    return `the gateway did not request a client certificate (${seen.version} handshake)`;
+  return `could not tell whether the gateway requested a client certificate: ${seen.unknown}`;
 }
 
 function withParam(path: string, name: string, value: string): string {
@@ -112,6 +109,10 @@ async function httpTry(
     return { ok: false, reason: (err as Error).message };
   }
   const req = check.request;
+  const https = (check.scheme ?? 'http') === 'https';
+  const probe = https && check.expectCertificateRequest ? new HandshakeProbe() : undefined;
+  const tls = https ? httpsOptions(check, ctx, probe) : undefined;
+  if (typeof tls === 'string') return { ok: false, reason: tls, fatal: true };
   let res: HttpResult;
   try {
     res = await sendHttp(ep, {
@@ -122,13 +123,20 @@ async function httpTry(
       ...(req.body !== undefined ? { body: req.body } : {}),
       protocol: req.protocol ?? 'HTTP',
       timeoutMs: check.maxSeconds !== undefined ? check.maxSeconds * 1000 : REQUEST_TIMEOUT_MS,
+      ...(tls ? { tls } : {}),
     });
   } catch (err) {
-    if (check.expectConnectionFailure) return { ok: true, echo: emptyEcho() };
+    const asked = certificateRequestMissing(probe);
+    if (check.expectConnectionFailure)
+      return asked
+        ? { ok: false, reason: `connection failed as expected, but ${asked}` }
+        : { ok: true, echo: emptyEcho() };
     return { ok: false, reason: `${req.method ?? 'GET'} ${path}: ${(err as Error).message}` };
   }
   if (check.expectConnectionFailure)
     return { ok: false, reason: `got an HTTP response (${res.status}); the connection must fail` };
+  const asked = certificateRequestMissing(probe);
+  if (asked) return { ok: false, reason: asked };
   const pem = check.expectedRequest?.clientCertificate
     ? secretText(ctx, check.expectedRequest.clientCertificate)
     : undefined;
@@ -149,31 +157,6 @@ function emptyEcho(): Echoed {
 function httpCheck(check: HttpCheck, ctx: TrafficContext, t: TryOptions = {}): Promise<TryResult> {
   const endpoint = endpointResolver(ctx, check.gateway, check.listenerPort);
   return eventually(pollOptions(check, ctx), () => httpTry(check, ctx, endpoint, t));
-}
-
-/**
- * Runs `fn(i)` for i < n with at most `concurrency` in flight. Once a
- * result satisfies `stop`, no new call starts (the ones in flight finish):
- * a round that has already failed is not worth finishing.
- */
-async function inParallel<T>(
-  n: number,
-  concurrency: number,
-  fn: (i: number) => Promise<T>,
-  stop: (r: T) => boolean = () => false,
-): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  let stopped = false;
-  const worker = async (): Promise<void> => {
-    while (next < n && !stopped) {
-      const r = await fn(next++);
-      out.push(r);
-      if (stop(r)) stopped = true;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, n)) }, worker));
-  return out;
 }
 
 // --- mirror ------------------------------------------------------------------
@@ -253,36 +236,10 @@ async function mirrorPercentage(check: MirrorCheck, ctx: TrafficContext): Promis
 
 // --- weights -----------------------------------------------------------------
 
-/** The backend name of a pod: its name without the last two `-` parts. */
-export function backendOfPod(pod: string): string {
-  return pod.split('-').slice(0, -2).join('-');
-}
-
-/** Why a distribution does not match (TRANSPORT-KINDS.md 3.5), or undefined. */
-export function weightsMismatch(
-  seen: Map<string, number>,
-  expected: Record<string, number>,
-  tolerance: number,
-  total: number,
-): string | undefined {
-  const unknown = [...seen.keys()].filter((b) => !(b in expected));
-  if (unknown.length) return `unexpected backend(s) ${unknown.join(', ')}`;
-  const positive = Object.entries(expected).filter(([, w]) => w > 0).length;
-  const shares = Object.keys(expected)
-    .map((b) => `${b} ${((seen.get(b) ?? 0) / total).toFixed(3)}`)
-    .join(', ');
-  if (seen.size !== positive) return `${seen.size} backends answered, want ${positive} (${shares})`;
-  for (const [b, want] of Object.entries(expected)) {
-    const got = (seen.get(b) ?? 0) / total;
-    if (Math.abs(got - want) > tolerance)
-      return `${b} got share ${got.toFixed(3)}, want ${want} ± ${tolerance} (${shares})`;
-  }
-  return undefined;
-}
+export { backendOfPod, weightsMismatch, type TrafficContext };
 
 async function weights(check: WeightsCheck, ctx: TrafficContext): Promise<TryResult> {
-  if ((check.protocol ?? 'http') !== 'http')
-    return { ok: false, reason: `weights over ${check.protocol} not supported` };
+  if ((check.protocol ?? 'http') !== 'http') return transportWeights(check as unknown as TransportWeightsCheck, ctx);
   const endpoint = endpointResolver(ctx, check.gateway, check.listenerPort);
   const timed: HttpCheck = { ...check, maxSeconds: check.requestTimeoutSeconds ?? REQUEST_TIMEOUT_MS / 1000 };
   const attempts = check.attempts ?? 1;
@@ -378,6 +335,14 @@ export function runTrafficCheck(check: Check, ctx: TrafficContext): Promise<TryR
       return backendHeaderConsistency(check as unknown as BackendHeaderConsistencyCheck, ctx);
     case 'websocket':
       return websocket(check as unknown as WebSocketCheck, ctx);
+    case 'grpc':
+      return grpcCheck(check as unknown as GrpcCheck, ctx);
+    case 'tcp':
+      return tcpCheck(check as unknown as TcpCheck, ctx);
+    case 'tls':
+      return tlsCheck(check as unknown as TlsCheck, ctx);
+    case 'udp':
+      return udpCheck(check as unknown as UdpCheck, ctx);
     default:
       return Promise.resolve({ ok: false, reason: `check kind ${check.kind} is not supported by the runner` });
   }

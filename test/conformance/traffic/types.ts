@@ -133,3 +133,104 @@ export interface WebSocketCheck extends TimingFields {
   messages: WebSocketMessage[];
   comparePayloadOnly?: boolean;
 }
+
+// --- transport kinds (TRANSPORT-KINDS.md 6.1-6.4, 3.5) -------------------------
+
+export interface GrpcRequestSpec {
+  service: string;
+  method: string;
+  /** `:authority`; default: the dialled `address:port`. */
+  authority?: string;
+  metadata?: Record<string, string | string[]>;
+}
+
+export interface GrpcCheck extends TimingFields {
+  kind: 'grpc';
+  name?: string;
+  gateway: GatewayRef;
+  listenerPort: number;
+  /** `h2c` (the only transport upstream uses towards the gateway). */
+  transport?: string;
+  request: GrpcRequestSpec;
+  /** A gRPC status by name: `code` must equal it, `codeNot` must not. */
+  response?: { code?: string; codeNot?: string };
+  backend?: string;
+  namespace?: string;
+  expectedRequestMetadata?: Record<string, string | string[]>;
+  metadataCheckedUpstream?: boolean;
+}
+
+export interface TcpExchangeSpec {
+  /** `full`, `test` or `connect`. */
+  exchange?: string;
+}
+
+export interface TcpResponseSpec {
+  backendIsTLS?: boolean;
+  backendServerName?: string;
+}
+
+export interface TcpCheck extends TimingFields {
+  kind: 'tcp';
+  name?: string;
+  gateway: GatewayRef;
+  listenerPort: number;
+  request: TcpExchangeSpec;
+  response?: TcpResponseSpec;
+  backend?: string;
+  namespace?: string;
+  samples?: number;
+  sampleTimeoutSeconds?: number;
+  forbiddenBackends?: string[];
+}
+
+export interface TlsCheck extends TimingFields {
+  kind: 'tls';
+  name?: string;
+  gateway: GatewayRef;
+  listenerPort: number;
+  tlsMode?: string;
+  request: TcpExchangeSpec & {
+    sni?: string;
+    /** A Secret/ConfigMap key, or `"system"` for the platform's roots. */
+    trust?: SecretKeyRef | 'system';
+    /** `TLS1.2` or `TLS1.3`. */
+    minVersion?: string;
+    /** `tcp-echo`; absent: only the handshake. */
+    payload?: string;
+  };
+  response?: TcpResponseSpec & { rejected?: boolean };
+  backend?: string;
+  namespace?: string;
+}
+
+export interface UdpCheck extends TimingFields {
+  kind: 'udp';
+  name?: string;
+  gateway: GatewayRef;
+  listenerPort: number;
+  request: { payload?: string; dnsQuery?: { name: string; type?: string } };
+  response?: { dnsResponse?: boolean };
+  service?: string;
+  namespace?: string;
+  backend?: string;
+  probeTimeoutSeconds?: number;
+  samples?: number;
+}
+
+/** `weights` with `protocol` grpc, tcp or udp: the request of that kind. */
+export interface TransportWeightsCheck extends TimingFields {
+  kind: 'weights';
+  protocol: string;
+  gateway: GatewayRef;
+  listenerPort: number;
+  transport?: string;
+  request: Partial<GrpcRequestSpec> & TcpExchangeSpec & { payload?: string };
+  requests: number;
+  concurrency?: number;
+  expected: Record<string, number>;
+  tolerance: number;
+  attempts?: number;
+  entropy?: string;
+  requestTimeoutSeconds?: number;
+}

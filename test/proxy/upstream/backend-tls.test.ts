@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,7 @@ try {
 describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 'openssl CLI not available' }, () => {
   let dir: string;
   let server: https.Server;
+  let h2server: http2.Http2SecureServer;
   let plane: RunningPlane;
 
   before(async () => {
@@ -83,6 +85,13 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
     );
     await new Promise<void>((r) => server.listen(0, LOOPBACK, r));
     const port = (server.address() as { port: number }).port;
+    // An HTTP/2-only TLS backend (ALPN h2, no HTTP/1.1 fallback), as gRPC servers are.
+    h2server = http2.createSecureServer({ cert: srv.cert, key: srv.key, allowHTTP1: false }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ httpVersion: req.httpVersion, alpn: (req.socket as TLSSocket).alpnProtocol }));
+    });
+    await new Promise<void>((r) => h2server.listen(0, LOOPBACK, r));
+    const h2port = (h2server.address() as { port: number }).port;
     const tls = (extra: Partial<BackendTLSIR>): BackendTLSIR => ({
       sni: 'backend.example',
       caPems: [srv.cert],
@@ -117,6 +126,10 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
           ],
         }),
         route({
+          path: { type: 'PathPrefix', value: '/h2' },
+          backends: [backend('tls', endpointsOf(h2port), { protocol: 'h2c', tls: tls({}) })],
+        }),
+        route({
           path: { type: 'PathPrefix', value: '/untrusted' },
           backends: [backend('tls', endpointsOf(port), { tls: tls({ caPems: [client.cert] }) })],
         }),
@@ -126,6 +139,7 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
   after(async () => {
     await plane?.close();
     if (server) await closeServer(server);
+    if (h2server) await new Promise<void>((r) => h2server.close(() => r()));
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -145,6 +159,12 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
 
   test('subjectAltNames override the SNI for verification', async () => {
     assert.equal((await request(plane.port, { path: '/san' })).status, 200);
+  });
+
+  test('an HTTP/2 backend with TLS is spoken to with ALPN h2, not HTTP/1.1', async () => {
+    const r = await request(plane.port, { path: '/h2' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(json(r), { httpVersion: '2.0', alpn: 'h2' });
   });
 
   test('a certificate that does not match, or is not trusted → 503', async () => {
