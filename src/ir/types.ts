@@ -52,9 +52,16 @@ export interface ListenerIR {
   /**
    * Clients must open each connection with a PROXY protocol header (v1 or
    * v2); the addresses it carries replace the socket's. Envoy Gateway
-   * ClientTrafficPolicy `enableProxyProtocol`. TCP and TLS listeners only so far.
+   * ClientTrafficPolicy `enableProxyProtocol` / `proxyProtocol`. The data
+   * plane honours it on TCP and TLS listeners so far.
    */
   enableProxyProtocol?: boolean;
+  /**
+   * ClientTrafficPolicy `proxyProtocol.optional`: connections without a
+   * PROXY header are served too. Not honoured by the data plane yet (it
+   * requires the header, which fails closed).
+   */
+  proxyProtocolOptional?: boolean;
 }
 
 export interface CertificateIR {
@@ -67,11 +74,8 @@ export interface CertificateIR {
 export interface ListenerTLSIR {
   mode: 'Terminate' | 'Passthrough';
   certificates: CertificateIR[];
-  /** Client certificate validation (Gateway spec.tls.frontend). */
-  clientValidation?: {
-    caPems: string[];
-    mode: 'AllowValidOnly' | 'AllowInsecureFallback';
-  };
+  /** Client certificate validation (Gateway spec.tls.frontend, or ClientTrafficPolicy tls.clientValidation). */
+  clientValidation?: ClientValidationIR;
   options?: Record<string, string>;
   /**
    * Downstream TLS parameters (what ClientTrafficPolicy `tls` sets); every
@@ -81,6 +85,38 @@ export interface ListenerTLSIR {
    * is chosen per listener by SNI.
    */
   settings?: TLSSettingsIR;
+}
+
+export interface ClientValidationIR {
+  caPems: string[];
+  /** What the data plane enforces: only verified certificates, or any client (valid certificate or none). */
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+  /**
+   * ClientTrafficPolicy only: the exact policy asked for, of which `mode` is
+   * the nearest the data plane serves (RequireAndVerify = AllowValidOnly;
+   * the others are served as AllowInsecureFallback, which is more lenient
+   * than VerifyIfGiven and RequireAny).
+   */
+  verification?: 'RequireAndVerify' | 'VerifyIfGiven' | 'RequireAny' | 'Request';
+  /**
+   * ClientTrafficPolicy matchers on the verified certificate (any one must
+   * match). Not enforced by the data plane yet.
+   */
+  subjectAltNames?: SubjectAltNameMatchIR[];
+  /** Base64 SHA-256 of the certificate's SubjectPublicKeyInfo (any one). Not enforced by the data plane yet. */
+  spkiHashes?: string[];
+  /** Hex SHA-256 of the DER certificate (any one). Not enforced by the data plane yet. */
+  certificateHashes?: string[];
+  /** Skip the notAfter check. Not honoured by the data plane yet. */
+  allowExpiredCertificate?: boolean;
+}
+
+export interface SubjectAltNameMatchIR {
+  type: 'DNS' | 'Email' | 'IPAddress' | 'URI' | 'OtherName';
+  /** OtherName only: the OID of the name. */
+  oid?: string;
+  match: 'Exact' | 'Prefix' | 'Suffix' | 'RegularExpression';
+  value: string;
 }
 
 export type TLSVersionIR = 'Auto' | '1.0' | '1.1' | '1.2' | '1.3';
@@ -222,6 +258,12 @@ export interface BackendTLSIR {
   subjectAltNames: Array<{ type: 'Hostname' | 'URI'; value: string }>;
   clientCertificate?: CertificateIR;
   options?: Record<string, string>;
+  /**
+   * Envoy Gateway Backend `tls.insecureSkipVerify`: accept any server
+   * certificate. Not honoured by the data plane yet (it still verifies,
+   * which fails closed).
+   */
+  insecureSkipVerify?: boolean;
 }
 
 export interface BackendIR {
@@ -233,8 +275,9 @@ export interface BackendIR {
   tls?: BackendTLSIR;
   /**
    * Send a PROXY protocol header with the client's addresses first on each
-   * upstream connection (Envoy Gateway BackendTrafficPolicy `proxyProtocol`).
-   * Honoured by TCP and TLS routes so far.
+   * upstream connection (Envoy Gateway BackendTrafficPolicy `proxyProtocol`,
+   * set on the backends of every route kind). The data plane honours it on
+   * TCP and TLS routes so far.
    */
   proxyProtocol?: { version: 'V1' | 'V2' };
 }

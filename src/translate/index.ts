@@ -4,6 +4,8 @@
  *
  *   gateway classes -> gateways & listeners (incl. ListenerSets)
  *     -> routes (all kinds; attach to listeners, resolve backends, fill IR)
+ *     -> policies on the finished IR (ClientTrafficPolicy on listeners,
+ *        BackendTrafficPolicy on route backends)
  *     -> finalize gateways (attachedRoutes, Programmed)
  *
  * Each step writes status where it makes its decision.
@@ -14,6 +16,9 @@ import type { ResourceSnapshot } from '../providers/snapshot.ts';
 import { defaultOptions, TranslationContext, type TranslateOptions } from './context.ts';
 import { translateGatewayClasses } from './gatewayclass.ts';
 import { finalizeGateways, translateGateways } from './gateway.ts';
+import { translateBackendTrafficPolicies } from './backendtrafficpolicy/index.ts';
+import { translateClientTrafficPolicies } from './clienttrafficpolicy/index.ts';
+import { Targetables } from './policy/targetables.ts';
 import { translateRoutes } from './route/index.ts';
 import { statusKey, type StatusEntry } from './status.ts';
 
@@ -30,6 +35,9 @@ export function translate(snapshot: ResourceSnapshot, options: Partial<Translate
   const classes = translateGatewayClasses(ctx);
   const gateways = translateGateways(ctx, classes);
   translateRoutes(ctx, gateways);
+  const targetables = new Targetables(ctx, gateways);
+  translateClientTrafficPolicies(ctx, targetables);
+  translateBackendTrafficPolicies(ctx, targetables);
   finalizeGateways(ctx, gateways);
   const ir: IR = { gateways: gateways.flatMap((g) => (g.ir ? [g.ir] : [])) };
   return { ir, status: ctx.status.entries() };

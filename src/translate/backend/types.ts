@@ -24,7 +24,7 @@ export interface BackendReferrer {
 }
 
 export interface BackendRefError {
-  /** ResolvedRefs reason: InvalidKind, RefNotPermitted, BackendNotFound, UnsupportedProtocol, PortNotSpecified, PortNotFound, UnsupportedValue. */
+  /** ResolvedRefs reason: InvalidKind, RefNotPermitted, BackendNotFound, UnsupportedProtocol, PortNotSpecified, PortNotFound, UnsupportedValue, InvalidBackendTLS, InvalidBackendRef. */
   reason: string;
   message: string;
 }

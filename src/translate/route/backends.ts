@@ -28,11 +28,15 @@ export interface RouteScope {
 
 export type RouteBackendResult = { ok: true; backend: BackendIR } | { ok: false; error: BackendRefError };
 
-/** Resolves `ref` and applies the BackendTLSPolicy of its Service port, if any. */
+/**
+ * Resolves `ref` and adds TLS towards it: an Envoy Gateway Backend's own
+ * `spec.tls`, or the BackendTLSPolicy of a Service port.
+ */
 export function resolveRouteBackend(scope: RouteScope, ref: BackendRefSpec, field: string): RouteBackendResult {
   const r = resolveBackendRef(scope.ctx, ref, scope.referrer, field);
   if (!r.ok) return r;
   const backend = r.backend;
+  if (backend.ref.kind === 'Backend') return withEnvoyBackendTLS(scope, backend, field);
   if (backend.ref.kind !== 'Service' || backend.ref.port === undefined) return r;
   const svc = scope.ctx.service(backend.ref.namespace, backend.ref.name);
   const portName = svc ? pickServicePort(svc, backend.ref.port, scope.referrer.kind)?.name : undefined;
@@ -43,6 +47,19 @@ export function resolveRouteBackend(scope: RouteScope, ref: BackendRefSpec, fiel
     return { ok: false, error: { reason: 'InvalidBackendTLS', message: `${field}: ${lookup.error}` } };
   }
   if (lookup.tls) backend.tls = lookup.tls;
+  return { ok: true, backend };
+}
+
+function withEnvoyBackendTLS(scope: RouteScope, backend: BackendIR, field: string): RouteBackendResult {
+  const object = scope.ctx.backend(backend.ref.namespace, backend.ref.name);
+  if (!object) return { ok: true, backend };
+  const c = scope.env.envoyBackends.check(object);
+  if (c.error !== undefined) {
+    // Envoy Gateway's reason: the Backend exists but is not accepted.
+    const message = `${field}: Backend ${backend.ref.namespace}/${backend.ref.name} is not accepted: ${c.error}`;
+    return { ok: false, error: { reason: 'InvalidBackendRef', message } };
+  }
+  if (c.tls) backend.tls = structuredClone(c.tls);
   return { ok: true, backend };
 }
 

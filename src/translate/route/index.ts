@@ -8,13 +8,14 @@
  *                 wants them; ResolvedRefs and PartiallyInvalid decisions)
  *   HTTP/gRPC cross-serving on shared listeners
  *   attach     -> attachedRoutes, listener route tables, policy ancestors
- *   status     -> route parents, BackendTLSPolicy ancestors
+ *   status     -> route parents, BackendTLSPolicy ancestors, Backends used
  *
  * Runs after gateway translation filled GatewayContext/ListenerContext and
  * before finalizeGateways reads attachedRoutes.
  */
 import type { GatewayContext, TranslationContext } from '../context.ts';
 import { BackendTLSPolicies } from '../backendtlspolicy/index.ts';
+import { EnvoyBackends } from '../backend/envoy-backend-tls.ts';
 import type { RouteKind } from '../backend/index.ts';
 import { resolveCrossServing, type RouteParents } from './cross-serving.ts';
 import { translateL4Route } from './l4-route.ts';
@@ -25,7 +26,7 @@ import { clearRouteStatus, writeRouteStatus } from './route-status.ts';
 import { allRulesInvalid, type AnyRoute, type RouteEnv, type TranslatedRoute } from './types.ts';
 
 export function translateRoutes(ctx: TranslationContext, gateways: GatewayContext[]): void {
-  const env: RouteEnv = { tlsPolicies: new BackendTLSPolicies(ctx) };
+  const env: RouteEnv = { tlsPolicies: new BackendTLSPolicies(ctx), envoyBackends: new EnvoyBackends(ctx) };
   const routes: RouteParents[] = [];
   const { snapshot } = ctx;
   const add = (route: AnyRoute, kind: RouteKind, translate: () => TranslatedRoute): void => {
@@ -57,4 +58,5 @@ export function translateRoutes(ctx: TranslationContext, gateways: GatewayContex
   }
   tables.write();
   env.tlsPolicies.writeStatus();
+  env.envoyBackends.writeStatus();
 }

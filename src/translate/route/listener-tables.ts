@@ -127,14 +127,15 @@ type Adjust = (backend: BackendIR) => void;
 
 /**
  * Per-Gateway changes to a backend: the Gateway's client certificate for
- * backend TLS (spec.tls.backend), and no TLS origination when a TLS
- * passthrough listener forwards the client's own TLS bytes.
+ * backend TLS (spec.tls.backend; a Backend's own clientCertificateRef is
+ * more specific and stays), and no TLS origination when a TLS passthrough
+ * listener forwards the client's own TLS bytes.
  */
 function backendAdjuster(gateway: GatewayContext, passthrough: boolean): Adjust {
   const cert = gateway.backendClientCertificate;
   return (backend) => {
     if (passthrough) delete backend.tls;
-    else if (backend.tls && cert) backend.tls.clientCertificate = cert;
+    else if (backend.tls && cert && !backend.tls.clientCertificate) backend.tls.clientCertificate = cert;
   };
 }
 

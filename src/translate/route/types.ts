@@ -13,6 +13,7 @@ import type {
 } from '../../api/generated/index.ts';
 import type { HTTPRouteIR, WeightedBackendIR } from '../../ir/types.ts';
 import type { BackendTLSPolicies } from '../backendtlspolicy/index.ts';
+import type { EnvoyBackends } from '../backend/envoy-backend-tls.ts';
 import type { RouteKind } from '../backend/index.ts';
 import type { MatchPrecedence, RouteIdentity } from '../precedence.ts';
 
@@ -30,6 +31,8 @@ export interface ParentRefSpec {
 /** What route translation needs beyond the TranslationContext. */
 export interface RouteEnv {
   tlsPolicies: BackendTLSPolicies;
+  /** Envoy Gateway Backends: their TLS, and their status once used. */
+  envoyBackends: EnvoyBackends;
 }
 
 /**
