@@ -8,10 +8,12 @@
  *   GET /api/config   the IR being served
  *   GET /api/version  {"version": "..."}
  *   GET /api/explain  how one request goes through the gateway (?request=GET%20http://host/path&header=...; docs/explain.md)
+ *   GET /metrics      the whole gateway's metrics in Prometheus text format (docs/metrics.md)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { VERSION } from '../version.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics/aggregate.ts';
 import { explainRoute } from './explain-route.ts';
 
 /** What the admin API shows; the control loop provides it. */
@@ -19,6 +21,8 @@ export interface AdminSource {
   readiness(): { ready: boolean; reason?: string };
   status(): unknown;
   config(): unknown;
+  /** Prometheus text exposition of every worker and the control process (absent: /metrics answers 404). */
+  metrics?(): Promise<string>;
 }
 
 export interface AdminServer {
@@ -53,6 +57,24 @@ function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse):
     '/api/version': () => [200, { version: VERSION }],
     '/api/explain': () => explainRoute(source, url.searchParams),
   };
+  if (path === '/metrics' && source.metrics) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(res, 405, { error: `method ${req.method} not allowed` });
+    }
+    source.metrics().then(
+      (text) => {
+        res.writeHead(200, {
+          'content-type': PROMETHEUS_CONTENT_TYPE,
+          'content-length': Buffer.byteLength(text),
+          'cache-control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      (err: unknown) => send(res, 500, { error: (err as Error).message }),
+    );
+    return;
+  }
   const route = routes[path];
   if (!route) return send(res, 404, { error: `not found: ${path}` });
   if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import { parseHostPort, startAdminServer, type AdminServer } from '../admin/server.ts';
 import { hostPort } from '../controlplane/bound-status.ts';
+import { ACCESS_LOG_FORMATS, createAccessLogger, type AccessLogFormat } from '../observability/access-log.ts';
 import { ClusterRunner } from '../controlplane/cluster-runner.ts';
 import { ControlLoop } from '../controlplane/control-loop.ts';
 import { InProcessRunner, type DataPlaneFactory, type DataPlaneRunner } from '../controlplane/runner.ts';
@@ -28,11 +29,13 @@ import { loadConfigDir, requireConfigDir } from './load.ts';
 import { translateFlags, translateOptionsFrom } from './translate-flags.ts';
 
 export const serveUsage = `Usage: sluice serve --config DIR [--workers N] [--admin HOST:PORT] [--port-offset N] [--demo-backends]
-                    [--controller-name NAME] [--address-pool CIDR] [--bind ADDR]
+                    [--access-log off|text|json] [--controller-name NAME] [--address-pool CIDR] [--bind ADDR]
   --workers N       data-plane processes (default: one per CPU); 1 runs the data plane in this process
   --admin HOST:PORT admin API (/ready, /api/status, /api/config, /api/version; default 127.0.0.1:19000, port 0 = any)
   --port-offset N   added to every listener port (serve port-80 Gateways unprivileged)
-  --demo-backends   answer for every Service whose EndpointSlice points at a loopback address`;
+  --demo-backends   answer for every Service whose EndpointSlice points at a loopback address
+  --access-log FMT  one line per request on stdout: text (Envoy's default format, the default), json, or off
+Metrics are served on the admin address at /metrics (docs/metrics.md); SLUICE_METRICS=off turns counting off.`;
 
 /** How long workers may drain in-flight requests on shutdown. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -101,7 +104,12 @@ export async function runServe(argv: string[], log: Logger, logLevel = 'info'): 
     admin: { type: 'string' },
     'port-offset': { type: 'string' },
     'demo-backends': { type: 'boolean' },
+    'access-log': { type: 'string' },
   });
+  const accessLog = (values['access-log'] ?? 'text') as AccessLogFormat;
+  if (!ACCESS_LOG_FORMATS.includes(accessLog)) {
+    throw new UsageError(`--access-log must be one of ${ACCESS_LOG_FORMATS.join(', ')} (got "${accessLog}")`);
+  }
   const workers = integerFlag('workers', values.workers, availableParallelism(), 1, 1024);
   const portOffset = integerFlag('port-offset', values['port-offset'], 0, -65535, 65535);
   let admin: { host: string; port: number };
@@ -114,11 +122,18 @@ export async function runServe(argv: string[], log: Logger, logLevel = 'info'): 
   const dir = await requireConfigDir(values.config);
   const signal = waitForSignal();
 
+  const metrics = process.env.SLUICE_METRICS === 'off' ? 'off' : 'on';
   let runner: DataPlaneRunner;
   if (workers === 1) {
-    runner = new InProcessRunner(await inProcessFactory(), { portOffset, log });
+    const logger = createAccessLogger(accessLog);
+    runner = new InProcessRunner(await inProcessFactory(), {
+      portOffset,
+      log,
+      ...(logger ? { accessLog: logger } : {}),
+      ...(metrics === 'off' ? { tuning: { metrics: false } } : {}),
+    });
   } else {
-    const cluster = new ClusterRunner({ workers, exec: workerEntry(), portOffset, logLevel, log });
+    const cluster = new ClusterRunner({ workers, exec: workerEntry(), portOffset, logLevel, log, metrics, accessLog });
     cluster.start();
     runner = cluster;
   }

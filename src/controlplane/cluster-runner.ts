@@ -11,7 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import cluster, { type Worker } from 'node:cluster';
 import type { IR } from '../ir/types.ts';
+import type { AccessLogFormat } from '../observability/access-log.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { MetricsSnapshot } from '../observability/metrics/data-plane-metrics.ts';
+import { MetricsAggregate } from '../observability/metrics/aggregate.ts';
 import { isMessage, type FromWorker, type ToWorker } from './messages.ts';
 import type { DataPlaneRunner, WorkerState } from './runner.ts';
 import { WORKER_ENV } from './worker.ts';
@@ -30,10 +33,18 @@ export interface ClusterRunnerOptions {
   stableAfterMs?: number;
   /** apply() stops waiting for a worker that has not answered after this long. */
   applyTimeoutMs?: number;
+  /** collectMetrics() uses the last snapshot of a worker that has not answered a pull after this long. */
+  metricsPullTimeoutMs?: number;
+  /** `off`: workers count nothing. */
+  metrics?: 'on' | 'off';
+  /** Workers' access log on stdout (default off). */
+  accessLog?: AccessLogFormat;
 }
 
 interface Slot extends WorkerState {
   worker?: Worker;
+  /** The worker's last counters (cumulative since it started). */
+  metrics?: MetricsSnapshot;
   startedAt: number;
   backoffMs: number;
   restartTimer?: NodeJS.Timeout;
@@ -64,6 +75,10 @@ export class ClusterRunner implements DataPlaneRunner {
   #closing = false;
   /** One seed for the process tree: every worker derives the same ticket keys (restarted ones too). */
   readonly #ticketSeed = randomBytes(32).toString('hex');
+  /** Counters of workers that have exited (their last snapshot), so totals never go down on a restart. */
+  readonly #retired = new MetricsAggregate();
+  #pullId = 0;
+  readonly #pulls = new Map<number, { pending: Set<number>; resolve: () => void }>();
 
   constructor(opts: ClusterRunnerOptions) {
     this.#opts = {
@@ -71,6 +86,9 @@ export class ClusterRunner implements DataPlaneRunner {
       restartBackoffMs: { initial: 100, max: 10_000 },
       stableAfterMs: 10_000,
       applyTimeoutMs: 30_000,
+      metricsPullTimeoutMs: 1000,
+      metrics: 'on',
+      accessLog: 'off',
       ...opts,
     };
   }
@@ -131,6 +149,32 @@ export class ClusterRunner implements DataPlaneRunner {
     }));
   }
 
+  async collectMetrics(): Promise<MetricsAggregate> {
+    const id = ++this.#pullId;
+    const pending = new Set<number>();
+    for (const s of this.#slots) {
+      if (s.state === 'running' && s.worker?.isConnected()) {
+        pending.add(s.slot);
+        this.#send(s, { type: 'sluice:metrics-pull', id });
+      }
+    }
+    if (pending.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.#opts.metricsPullTimeoutMs);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#pulls.set(id, { pending, resolve: done });
+      });
+      this.#pulls.delete(id);
+    }
+    const agg = new MetricsAggregate();
+    agg.addAggregate(this.#retired);
+    for (const s of this.#slots) if (s.metrics) agg.add(s.metrics, { worker: String(s.slot) });
+    return agg;
+  }
+
   async close(graceMs: number): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
@@ -162,6 +206,8 @@ export class ClusterRunner implements DataPlaneRunner {
       [WORKER_ENV.portOffset]: String(this.#opts.portOffset),
       [WORKER_ENV.logLevel]: this.#opts.logLevel,
       [WORKER_ENV.tlsTicketSeed]: this.#ticketSeed,
+      [WORKER_ENV.metrics]: this.#opts.metrics,
+      [WORKER_ENV.accessLog]: this.#opts.accessLog,
     });
     s.worker = worker;
     s.pid = worker.process.pid ?? 0;
@@ -179,6 +225,12 @@ export class ClusterRunner implements DataPlaneRunner {
 
   #onMessage(s: Slot, worker: Worker, m: FromWorker): void {
     if (s.worker !== worker) return;
+    if (m.type === 'sluice:metrics') {
+      s.metrics = m.snapshot;
+      const pull = m.id === undefined ? undefined : this.#pulls.get(m.id);
+      if (pull && pull.pending.delete(s.slot) && pull.pending.size === 0) pull.resolve();
+      return;
+    }
     if (m.type === 'sluice:hello') {
       s.state = 'running';
       if (this.#current) this.#send(s, { type: 'sluice:apply', ...this.#current });
@@ -199,6 +251,11 @@ export class ClusterRunner implements DataPlaneRunner {
     if (s.worker !== worker) return;
     delete s.worker;
     this.#settle(s.slot, Infinity);
+    if (s.metrics) {
+      this.#retired.add(s.metrics, { gauges: false });
+      delete s.metrics;
+    }
+    for (const pull of this.#pulls.values()) if (pull.pending.delete(s.slot) && pull.pending.size === 0) pull.resolve();
     if (this.#closing) {
       s.state = 'stopped';
       return;

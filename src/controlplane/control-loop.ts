@@ -7,6 +7,8 @@
 import type { KubeObject } from '../api/object.ts';
 import type { IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { MetricsAggregate, renderPrometheus } from '../observability/metrics/aggregate.ts';
+import { ProcessSampler } from '../observability/metrics/data-plane-metrics.ts';
 import type { BoundSocket } from '../proxy/dataplane.ts';
 import { formatProblem, type LoadProblem, type ResourceSnapshot } from '../providers/snapshot.ts';
 import { resourcesWithStatus, translate, type TranslateOptions, type TranslateResult } from '../translate/index.ts';
@@ -73,6 +75,7 @@ export class ControlLoop {
   #errors = 0;
   #last: ReloadRecord | undefined;
   #stopping = false;
+  readonly #sampler = new ProcessSampler();
 
   constructor(opts: ControlLoopOptions) {
     this.#opts = opts;
@@ -142,6 +145,25 @@ export class ControlLoop {
       error: err.message,
     };
     this.#opts.log.error({ err }, `reload failed; configuration v${this.#last.version} keeps serving`);
+  }
+
+  /**
+   * The whole gateway in Prometheus text format (`GET /metrics`): every
+   * worker's counters, pulled fresh and summed, plus the control process's
+   * own (docs/metrics.md).
+   */
+  async metrics(): Promise<string> {
+    const agg = (await this.#opts.runner.collectMetrics?.()) ?? new MetricsAggregate();
+    const last = this.#last;
+    return renderPrometheus(agg, {
+      reloads: this.#reloads,
+      reloadErrors: this.#errors,
+      lastReloadSeconds: last ? Date.parse(last.at) / 1000 : 0,
+      lastReloadSuccess: last?.result === 'ok',
+      configVersion: this.#current?.version ?? 0,
+      workers: this.#opts.runner.workers(),
+      control: this.#sampler.sample(),
+    });
   }
 
   /** The current IR (undefined before the first configuration). */

@@ -5,6 +5,7 @@
  * superseded while it was busy; the control loop only reads the state.
  */
 import type { IR } from '../ir/types.ts';
+import { MetricsAggregate } from '../observability/metrics/aggregate.ts';
 import type { ApplyResult, DataPlane, DataPlaneOptions } from '../proxy/dataplane.ts';
 
 export type DataPlaneFactory = (opts: DataPlaneOptions) => DataPlane;
@@ -32,6 +33,8 @@ export interface DataPlaneRunner {
   workers(): WorkerState[];
   /** Every worker closes its data plane (draining up to `graceMs`) and stops. */
   close(graceMs: number): Promise<void>;
+  /** The counters of every worker (exited ones included), summed by labels; fresh as of the call. */
+  collectMetrics?(): Promise<MetricsAggregate>;
 }
 
 /**
@@ -112,6 +115,12 @@ export class InProcessRunner implements DataPlaneRunner {
 
   workers(): WorkerState[] {
     return [{ ...this.#state }];
+  }
+
+  collectMetrics(): Promise<MetricsAggregate> {
+    const agg = new MetricsAggregate();
+    if (this.#dataPlane.metrics) agg.add(this.#dataPlane.metrics(), { worker: '0' });
+    return Promise.resolve(agg);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -9,6 +9,7 @@
  * never dispatched on and are closed right away. A routing-only compile in
  * src/proxy, without upstreams, would spare that work.
  */
+import { DataPlaneMetrics } from '../observability/metrics/data-plane-metrics.ts';
 import type { IR } from '../ir/types.ts';
 import { createLogger } from '../observability/logger.ts';
 import { compileConfig, type CompiledConfig, type CompiledSocket } from '../proxy/compile/compile-config.ts';
@@ -35,6 +36,7 @@ export function compileForExplain(ir: IR, portOffset: number): CompiledConfig {
     log: SILENT,
     upstreams: new UpstreamRegistry(DEFAULT_TUNING),
     mirrorsInFlight: 0,
+    metrics: new DataPlaneMetrics(false),
   };
   // HTTPS listeners are built as served: a certificate the data plane refuses makes its listener absent here too.
   const tls = new SecureContextCache(new TicketKeys(undefined, DEFAULT_TUNING.tlsTicketKeyRotationMs));

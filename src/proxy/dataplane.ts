@@ -10,6 +10,8 @@
 import type { IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProxyTuning } from './http/tuning.ts';
+import type { AccessLogger } from '../observability/access-log.ts';
+import type { MetricsSnapshot } from '../observability/metrics/data-plane-metrics.ts';
 
 export interface DataPlaneOptions {
   /** Added to every listener port (tests run port-80 Gateways unprivileged). */
@@ -23,6 +25,8 @@ export interface DataPlaneOptions {
    * each data plane draws its own.
    */
   tlsTicketSeed?: Buffer;
+  /** Where finished requests are logged (observability/access-log.ts); none by default. Closed with the data plane. */
+  accessLog?: AccessLogger | null;
 }
 
 /** A socket the data plane listens on, with the port actually bound. */
@@ -51,4 +55,6 @@ export interface DataPlane {
   apply(ir: IR): Promise<ApplyResult>;
   /** Stops accepting, lets in-flight requests finish (bounded by `graceMs`), then closes everything. */
   close(graceMs?: number): Promise<void>;
+  /** The data plane's counters so far (cumulative; docs/metrics.md). Absent on stand-ins. */
+  metrics?(): MetricsSnapshot;
 }

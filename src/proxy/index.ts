@@ -16,6 +16,7 @@ import { ListenerSet } from './listeners/listener-set.ts';
 import { SecureContextCache } from './tls/secure-contexts.ts';
 import { TicketKeys } from './tls/ticket-keys.ts';
 import { UpstreamRegistry } from './upstream/registry.ts';
+import { DataPlaneMetrics, type MetricsSnapshot } from '../observability/metrics/data-plane-metrics.ts';
 
 export type { ApplyResult, BoundSocket, DataPlane, DataPlaneOptions } from './dataplane.ts';
 export type { ProxyTuning } from './http/tuning.ts';
@@ -42,7 +43,14 @@ class HttpDataPlane implements DataPlane {
 
   constructor(private readonly opts: DataPlaneOptions) {
     const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
-    this.runtime = { tuning, log: opts.log, upstreams: new UpstreamRegistry(tuning), mirrorsInFlight: 0 };
+    this.runtime = {
+      tuning,
+      log: opts.log,
+      upstreams: new UpstreamRegistry(tuning),
+      mirrorsInFlight: 0,
+      metrics: new DataPlaneMetrics(tuning.metrics),
+      accessLog: opts.accessLog ?? null,
+    };
     this.listeners = new ListenerSet(this.runtime);
     this.l4 = new L4ListenerSet(this.runtime);
     this.tlsContexts = new SecureContextCache(new TicketKeys(opts.tlsTicketSeed, tuning.tlsTicketKeyRotationMs));
@@ -93,13 +101,19 @@ class HttpDataPlane implements DataPlane {
     this.rotationTimer.unref();
   }
 
+  metrics(): MetricsSnapshot {
+    return this.runtime.metrics.snapshot();
+  }
+
   async close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
     this.closed = true;
+    this.runtime.metrics.close();
     if (this.rotationTimer !== null) clearTimeout(this.rotationTimer);
     const deadline = Date.now() + graceMs;
     await this.queue;
     await Promise.all([this.listeners.closeAll(graceMs), this.l4.closeAll(graceMs)]);
     // What is still in flight upstream now (mirrors) shares the same deadline.
     await this.runtime.upstreams.release(new Set(), Math.max(0, deadline - Date.now()));
+    this.runtime.accessLog?.close();
   }
 }

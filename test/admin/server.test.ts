@@ -88,3 +88,19 @@ test('HOST:PORT parsing', () => {
     assert.throws(() => parseHostPort(bad), /expected HOST:PORT/, bad);
   }
 });
+
+test('GET /metrics: the Prometheus text from the source, with its content type', async (t) => {
+  const src = { ...source(), metrics: () => Promise.resolve('# TYPE sluice_up gauge\nsluice_up 1\n') };
+  const admin = await startAdminServer('127.0.0.1', 0, src);
+  t.after(() => admin.close());
+  let r = await get(`${admin.url}/metrics`);
+  assert.equal(r.status, 200);
+  assert.equal(r.type, 'text/plain; version=0.0.4; charset=utf-8');
+  assert.equal(r.body, '# TYPE sluice_up gauge\nsluice_up 1\n');
+  r = await get(`${admin.url}/metrics`, 'POST');
+  assert.equal(r.status, 405);
+
+  const without = await startAdminServer('127.0.0.1', 0, source());
+  t.after(() => without.close());
+  assert.equal((await get(`${without.url}/metrics`)).status, 404);
+});

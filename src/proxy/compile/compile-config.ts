@@ -16,6 +16,10 @@ import { SniContexts, buildTlsListener, type TlsListener } from '../tls/sni-cont
 import { ListenerRoutes, SocketRouter, VirtualHostRoutes } from '../router/router.ts';
 import { BackendPicker, CompiledBackend } from '../upstream/backend.ts';
 import type { CompiledRoute, SocketTable } from './compiled-route.ts';
+import { NO_ROUTE } from '../../observability/metrics/data-plane-metrics.ts';
+
+/** Metrics labels of a route entry: gateway (ns/name), listener (section name), route (ns/name), rule (name or index). */
+export type RouteLabels = readonly [string, string, string, string];
 
 /** Bind address for a Gateway without addresses. */
 export const DEFAULT_BIND_ADDRESS = '0.0.0.0';
@@ -82,13 +86,15 @@ export function compileConfig(
         errors.push(`listener ${l.name}: protocol ${l.protocol} is not supported yet`);
         continue;
       }
-      const compiled = compileListener(l, backends, errors);
+      const compiled = compileListener(l, `${gw.namespace}/${gw.name}`, backends, errors);
       const boundPort = l.port + portOffset;
       for (const address of addresses) {
         const key = socketKey(address, boundPort);
         let s = sockets.get(key);
         if (s === undefined) {
           s = { key, address, port: l.port, boundPort, listeners: [], table: new SocketRouter(), tls: null };
+          // Requests no route takes (404, and those refused before routing) count under the socket's first Gateway.
+          s.table.metricsSeries = runtime.metrics.series([`${gw.namespace}/${gw.name}`, '', NO_ROUTE, '', '']);
           sockets.set(key, s);
           if (tls !== null) tlsListeners.set(key, []);
         }
@@ -116,12 +122,23 @@ export function compileConfig(
   return { sockets, errors, upstreamKeys };
 }
 
-function compileListener(l: ListenerIR, backends: BackendCompiler, errors: string[]): ListenerRoutes<CompiledRoute> {
+function compileListener(
+  l: ListenerIR,
+  gateway: string,
+  backends: BackendCompiler,
+  errors: string[],
+): ListenerRoutes<CompiledRoute> {
   const out = new ListenerRoutes<CompiledRoute>(l.name, l.hostname);
   for (const vh of l.virtualHosts ?? []) {
     const routes: CompiledRoute[] = [];
     for (const r of vh.routes) {
-      const c = compileRoute(r, backends, `listener ${l.name}: route ${r.name}`, errors);
+      const labels: RouteLabels = [
+        gateway,
+        l.sectionName,
+        `${r.route.namespace}/${r.route.name}`,
+        r.ruleName ?? String(r.ruleIndex),
+      ];
+      const c = compileRoute(r, backends, `listener ${l.name}: route ${r.name}`, errors, labels);
       if (c !== null) routes.push(c);
     }
     if (!out.vhosts.add(vh.hostname, new VirtualHostRoutes(vh.hostname, routes))) {
@@ -137,6 +154,7 @@ export function compileRoute(
   backends: BackendCompiler,
   where: string,
   errors: string[],
+  labels: RouteLabels = ['', '', r.name, ''],
 ): CompiledRoute | null {
   let matcher: RouteMatcher;
   try {
@@ -151,6 +169,7 @@ export function compileRoute(
     requestTimeoutMs: r.timeouts?.requestMs ?? 0,
     backendTimeoutMs: r.timeouts?.backendRequestMs ?? 0,
     grpc: r.grpc === true,
+    metricsSeries: backends.series(labels, ''),
     retry:
       r.retry === undefined
         ? null
@@ -163,7 +182,7 @@ export function compileRoute(
       ...base,
       requestFilters: chain.request,
       responseFilters: chain.response,
-      backends: backends.picker(r, r.backends, where),
+      backends: backends.picker(r, r.backends, where, labels),
       directResponse: r.directResponse ? compileLocalResponse(r.directResponse) : null,
     };
   } catch (err) {
@@ -190,10 +209,17 @@ export class BackendCompiler {
     return { routePath: r.path, where, mirrorBackend: (b) => this.backend(b, false, [], []) };
   }
 
-  picker(r: HTTPRouteIR, refs: readonly WeightedBackendIR[], where: string): BackendPicker {
+  /** The metrics series of a route entry (and backend; '' = the route itself). */
+  series(labels: RouteLabels, backend: string): number {
+    return this.runtime.metrics.series([labels[0], labels[1], labels[2], labels[3], backend]);
+  }
+
+  picker(r: HTTPRouteIR, refs: readonly WeightedBackendIR[], where: string, labels?: RouteLabels): BackendPicker {
     const compiled = refs.map((b, i) => {
       const chain = compileFilters(b.filters, this.env(r, `${where}: backendRefs[${i}].filters`));
-      return this.backend(b, b.invalid === true, chain.request, chain.response);
+      const c = this.backend(b, b.invalid === true, chain.request, chain.response);
+      if (labels !== undefined) c.metricsSeries = this.series(labels, b.name);
+      return c;
     });
     return new BackendPicker(
       compiled,
@@ -210,6 +236,8 @@ export class BackendCompiler {
     const upstreams = this.runtime.upstreams;
     const tlsKey = upstreams.tlsKey(b);
     const targets = invalid ? [] : b.endpoints.map((e) => upstreams.acquire(b, e, tlsKey, this.used));
-    return new CompiledBackend(b.name, targets, invalid, requestFilters, responseFilters);
+    const c = new CompiledBackend(b.name, targets, invalid, requestFilters, responseFilters);
+    c.metricsBackend = this.runtime.metrics.backend(b.name);
+    return c;
   }
 }

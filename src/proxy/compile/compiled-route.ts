@@ -36,6 +36,8 @@ export interface CompiledRoute {
   readonly retry: RetryPolicy | null;
   /** A GRPCRoute entry: the gateway's own answers are gRPC statuses, whatever the request's content-type. */
   readonly grpc: boolean;
+  /** Metrics series of this entry without a backend (observability/metrics/data-plane-metrics.ts). */
+  readonly metricsSeries: number;
 }
 
 export type SocketTable = SocketRouter<CompiledRoute>;

@@ -7,6 +7,7 @@
  * bounded across the data plane: over the bound, copies are dropped.
  */
 import type { Dispatcher } from 'undici';
+import { UpstreamEvent } from '../../observability/metrics/data-plane-metrics.ts';
 import { toH2RequestHeaders } from '../http/h2c-exchange.ts';
 import type { RequestContext } from '../http/request-context.ts';
 import type { ProxyRuntime } from '../http/runtime.ts';
@@ -33,9 +34,17 @@ export class RequestMirrorFilter implements HttpFilter {
 
   send(ctx: RequestContext, body: Buffer | null): void {
     const rt = ctx.runtime;
-    if (rt.mirrorsInFlight >= rt.tuning.maxConcurrentMirrors) return;
+    const id = this.backend.metricsBackend;
+    if (rt.mirrorsInFlight >= rt.tuning.maxConcurrentMirrors) {
+      rt.metrics.upstreamEvent(id, UpstreamEvent.MirrorDropped);
+      return;
+    }
     const target = this.backend.pickTarget();
-    if (target === null || this.backend.invalid) return;
+    if (target === null || this.backend.invalid) {
+      rt.metrics.upstreamEvent(id, UpstreamEvent.MirrorDropped);
+      return;
+    }
+    rt.metrics.upstreamEvent(id, UpstreamEvent.MirrorSent);
     const headers = ctx.headers.slice();
     if (ctx.hostFromBackend) headers[1] = target.hostname;
     rt.mirrorsInFlight++;

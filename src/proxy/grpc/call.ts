@@ -84,6 +84,8 @@ function finish(ctx: RequestContext, status: number, headers: readonly string[])
   ctx.finishTimers();
   ctx.responseStarted = true;
   ctx.done = true;
+  ctx.status = status;
+  ctx.complete();
   writeTrailersOnly(ctx.res!, status, headers);
 }
 

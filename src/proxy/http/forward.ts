@@ -4,6 +4,8 @@
  * retries with backoff, and the mapping of failures to the client's status.
  */
 import { Readable } from 'node:stream';
+import { ResponseFlag } from '../../observability/access-log.ts';
+import { UpstreamEvent } from '../../observability/metrics/data-plane-metrics.ts';
 import { UpstreamFailure, classifyUpstreamError, messageForFailure, statusForFailure } from '../upstream/errors.ts';
 import { startH2cExchange } from './h2c-exchange.ts';
 import { startHttp1Exchange } from './http1-exchange.ts';
@@ -34,9 +36,11 @@ export function startAttempt(ctx: RequestContext): void {
   if (ctx.done) return;
   const target = ctx.backend!.pickTarget();
   if (target === null) {
+    ctx.responseFlags |= ResponseFlag.NoHealthyUpstream;
     ctx.respondError(503, 'no healthy upstream');
     return;
   }
+  ctx.target = target;
   ctx.attempts++;
   if (ctx.hostFromBackend) ctx.headers[1] = target.hostname;
   if (target.kind === 'http1') {
@@ -62,6 +66,7 @@ export function attemptFailed(ctx: RequestContext, err: unknown): void {
 export function attemptFailedWith(ctx: RequestContext, failure: UpstreamFailure): void {
   ctx.exchange = null;
   if (ctx.done) return;
+  countFailure(ctx, failure);
   if (ctx.responseStarted) {
     ctx.abortDownstream();
     return;
@@ -76,12 +81,14 @@ export function attemptFailedWith(ctx: RequestContext, failure: UpstreamFailure)
       return;
     }
   }
+  if (ctx.attempts > 1) ctx.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
   ctx.respondError(status, messageForFailure(failure));
 }
 
 export function retryAttempt(ctx: RequestContext): void {
   ctx.exchange = null;
   if (ctx.done) return;
+  ctx.runtime.metrics.upstreamEvent(ctx.backend!.metricsBackend, UpstreamEvent.Retry);
   ctx.retriesLeft--;
   const base = ctx.route!.retry?.backoffMs || DEFAULT_BACKOFF_MS;
   // Exponential from the route's minimum, jittered upwards, capped at 10× (Envoy's max interval).
@@ -92,6 +99,8 @@ export function retryAttempt(ctx: RequestContext): void {
 function onRequestTimeout(ctx: RequestContext): void {
   ctx.requestTimer = null;
   if (ctx.done) return;
+  ctx.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
+  if (ctx.backend !== null) ctx.runtime.metrics.upstreamEvent(ctx.backend.metricsBackend, UpstreamEvent.Timeout);
   const ex = ctx.exchange;
   ctx.exchange = null;
   ex?.cancel();
@@ -104,6 +113,8 @@ export function abandon(ctx: RequestContext): void {
   if (ctx.done) return;
   ctx.done = true;
   ctx.finishTimers();
+  ctx.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
+  ctx.complete();
   const ex = ctx.exchange;
   ctx.exchange = null;
   ex?.cancel();
@@ -141,6 +152,7 @@ function bufferBody(ctx: RequestContext): void {
     if (ctx.done) return;
     const body = Buffer.concat(chunks, size);
     ctx.body = body;
+    ctx.requestBytes = size;
     sendMirrors(ctx, body);
     startAttempt(ctx);
   };
@@ -156,6 +168,28 @@ function bufferBody(ctx: RequestContext): void {
 async function* replayThenRest(first: Buffer[], rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   for (const c of first) yield c;
   for await (const c of rest) yield c;
+}
+
+function countFailure(ctx: RequestContext, failure: UpstreamFailure): void {
+  ctx.responseFlags |=
+    failure === UpstreamFailure.ConnectFailure
+      ? ResponseFlag.UpstreamConnectionFailure
+      : failure === UpstreamFailure.Timeout
+        ? ResponseFlag.UpstreamRequestTimeout
+        : failure === UpstreamFailure.Reset
+          ? ResponseFlag.UpstreamConnectionTermination
+          : failure === UpstreamFailure.Protocol
+            ? ResponseFlag.UpstreamProtocolError
+            : 0;
+  const kind =
+    failure === UpstreamFailure.ConnectFailure
+      ? UpstreamEvent.ConnectFailure
+      : failure === UpstreamFailure.Timeout
+        ? UpstreamEvent.Timeout
+        : failure === UpstreamFailure.Reset
+          ? UpstreamEvent.Reset
+          : -1;
+  if (kind !== -1 && ctx.backend !== null) ctx.runtime.metrics.upstreamEvent(ctx.backend.metricsBackend, kind);
 }
 
 function sendMirrors(ctx: RequestContext, body: Buffer | null): void {

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { CompiledRoute, SocketTable } from '../compile/compiled-route.ts';
 import { detectGrpc, prepareGrpcRequest } from '../grpc/call.ts';
 import { GrpcKind } from '../grpc/kind.ts';
+import { ResponseFlag } from '../../observability/access-log.ts';
 import { misdirected } from '../tls/misdirected.ts';
 import { abandon, forward } from './forward.ts';
 import { RequestContext, type ListenerInfo } from './request-context.ts';
@@ -30,6 +31,7 @@ export function handleRequest(
   expectContinue: boolean,
 ): void {
   const ctx = new RequestContext(runtime, listener, req, res, null, req.method ?? 'GET', req.rawHeaders, req.socket);
+  ctx.metricsSeries = table.metricsSeries;
   ctx.expectContinue = expectContinue;
   if (!ctx.parse()) return;
   const route = findRoute(ctx, table);
@@ -53,7 +55,10 @@ function findRoute(ctx: RequestContext, table: SocketTable): CompiledRoute | nul
     return null;
   }
   const route = table.route(ctx);
-  if (route === null) ctx.respond(404, NONE, null);
+  if (route === null) {
+    ctx.responseFlags |= ResponseFlag.NoRoute;
+    ctx.respond(404, NONE, null);
+  }
   return route;
 }
 
@@ -67,6 +72,7 @@ export function handleUpgrade(
 ): void {
   socket.on('error', onSocketError);
   const ctx = new RequestContext(runtime, listener, req, null, head, req.method ?? 'GET', req.rawHeaders, socket);
+  ctx.metricsSeries = table.metricsSeries;
   if (!ctx.parse()) return;
   if (ctx.upgrade === null || ctx.upgrade.trim().toLowerCase() === 'h2c') {
     // h2c upgrades are not offered (Envoy's default); the socket is no longer HTTP, so refuse and close.
@@ -81,6 +87,7 @@ export function handleUpgrade(
 
 function run(ctx: RequestContext, route: CompiledRoute): void {
   ctx.route = route;
+  ctx.runtime.metrics.requestStarted(route.metricsSeries);
   ctx.buildUpstreamHeaders();
   if (route.grpc || ctx.grpc !== GrpcKind.None) prepareGrpcRequest(ctx, route);
   const filters = route.requestFilters;

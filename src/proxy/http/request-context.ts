@@ -16,6 +16,9 @@ import { GrpcKind } from '../grpc/kind.ts';
 import type { RequestMirrorFilter } from '../filters/request-mirror.ts';
 import type { MatchInput } from '../router/route-matcher.ts';
 import type { CompiledBackend } from '../upstream/backend.ts';
+import type { UpstreamTarget } from '../upstream/targets.ts';
+import type { AccessLogEntry } from '../../observability/access-log.ts';
+import { methodIndex } from '../../observability/metrics/data-plane-metrics.ts';
 import { headerTokens, nameIs } from './headers.ts';
 import type { ProxyRuntime } from './runtime.ts';
 
@@ -61,7 +64,7 @@ for (const n of ['host', 'connection', 'keep-alive', 'proxy-connection', 'transf
 }
 for (const n of ['http2-settings', 'x-forwarded-proto', 'te', 'x-forwarded-for']) MAYBE_HOP_BY_HOP[n.length] = 1;
 
-export class RequestContext implements MatchInput {
+export class RequestContext implements MatchInput, AccessLogEntry {
   /** Request headers as received (HTTP/2: without pseudo-headers, cookies joined). */
   rawHeaders: string[];
   /** Request target after normalization (path + query), as forwarded unless rewritten. */
@@ -111,6 +114,23 @@ export class RequestContext implements MatchInput {
   responseStarted = false;
   /** The request is over (answered, failed or abandoned by the client). */
   done = false;
+
+  /** performance.now() when the request arrived. */
+  readonly startMs = performance.now();
+  /** Status sent downstream (0 = none: the client went away first). */
+  status = 0;
+  /** Request body size (Content-Length, or the size of a body the gateway buffered). */
+  requestBytes = 0;
+  /** Response body bytes written downstream. */
+  responseBytes = 0;
+  /** Envoy response flags (observability/access-log.ts ResponseFlag bits). */
+  responseFlags = 0;
+  /** The endpoint of the last attempt. */
+  target: UpstreamTarget | null = null;
+  /** Metrics series of the socket's "no route" requests (set by whoever creates the context). */
+  metricsSeries = -1;
+  /** complete() has run. */
+  private recorded = false;
 
   constructor(
     readonly runtime: ProxyRuntime,
@@ -170,7 +190,10 @@ export class RequestContext implements MatchInput {
           if (nameIs(name, 'x-request-id')) this.hasRequestId = true;
           break;
         case 14:
-          if (nameIs(name, 'content-length') && raw[i + 1] !== '0') this.hasBody = true;
+          if (nameIs(name, 'content-length') && raw[i + 1] !== '0') {
+            this.hasBody = true;
+            this.requestBytes = Number(raw[i + 1]) || 0;
+          }
           break;
         case 17:
           if (nameIs(name, 'transfer-encoding')) te = true;
@@ -229,6 +252,9 @@ export class RequestContext implements MatchInput {
           break;
         case 'x-request-id':
           this.hasRequestId = true;
+          break;
+        case 'content-length':
+          this.requestBytes = Number(value) || 0;
           break;
         case 'expect':
           if (value.toLowerCase() === '100-continue') this.expectContinue = true;
@@ -341,6 +367,9 @@ export class RequestContext implements MatchInput {
     this.finishTimers();
     this.responseStarted = true;
     this.done = true;
+    this.status = status;
+    if (this.method !== 'HEAD') this.responseBytes += buf.length;
+    this.complete();
     const res = this.res;
     if (res === null) {
       writeRawResponse(this.socket, status, out, buf);
@@ -378,6 +407,7 @@ export class RequestContext implements MatchInput {
     this.applyResponseFilters(headers);
     if (this.grpcWeb !== null) this.grpcWeb.responseHeaders(headers);
     this.responseStarted = true;
+    this.status = status;
     const res = this.res;
     if (res === null) {
       // An upgrade request answered without switching: plain HTTP/1.1 on the raw socket, then close.
@@ -401,6 +431,7 @@ export class RequestContext implements MatchInput {
       chunk = this.grpcWeb.encode(chunk);
       if (chunk.length === 0) return true;
     }
+    this.responseBytes += chunk.length;
     return this.res !== null ? this.res.write(chunk) : this.socket.write(chunk);
   }
 
@@ -414,6 +445,7 @@ export class RequestContext implements MatchInput {
     this.done = true;
     const res = this.res;
     if (res === null) {
+      this.complete();
       this.socket.end();
       return;
     }
@@ -421,10 +453,13 @@ export class RequestContext implements MatchInput {
       // grpc-web carries the trailers in the body.
       const tail = this.grpcWeb.finish(trailers);
       if (tail !== null) {
+        this.responseBytes += tail.length;
+        this.complete();
         res.end(tail);
         return;
       }
     }
+    this.complete();
     if (trailers !== null && trailers.length > 0) res.addTrailers(trailers);
     res.end();
   }
@@ -433,6 +468,7 @@ export class RequestContext implements MatchInput {
   abortDownstream(): void {
     this.finishTimers();
     this.done = true;
+    this.complete();
     if (this.res !== null) this.res.destroy();
     else this.socket.destroy();
   }
@@ -448,8 +484,75 @@ export class RequestContext implements MatchInput {
     }
   }
 
+  /**
+   * The end-of-request hook (metrics), run once whichever way the request
+   * ended: answered, proxied to the end, cut, refused or abandoned.
+   */
+  complete(): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    const log = this.runtime.accessLog;
+    if (log != null) log.log(this);
+    const m = this.runtime.metrics;
+    if (!m.enabled) return;
+    const route = this.route;
+    let series = this.metricsSeries;
+    if (route !== null) {
+      m.requestEnded(route.metricsSeries);
+      series = route.metricsSeries;
+      const b = this.backend;
+      if (b !== null && b.metricsSeries >= 0) series = b.metricsSeries;
+    }
+    m.record(
+      series,
+      methodIndex(this.method),
+      this.status,
+      performance.now() - this.startMs,
+      this.requestBytes,
+      this.responseBytes,
+    );
+  }
+
+  // ---- AccessLogEntry: read only when a line is written
+
+  requestHeader(name: string): string | undefined {
+    const list = this.headers !== EMPTY ? this.headers : this.rawHeaders;
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i].length === name.length && list[i].toLowerCase() === name) return list[i + 1];
+    }
+    return undefined;
+  }
+
+  protocol(): string {
+    const v = (this.req as IncomingMessage).httpVersion;
+    return v === undefined ? 'HTTP/2' : `HTTP/${v}`;
+  }
+
+  upstreamHost(): string | null {
+    return this.target === null ? null : this.target.address;
+  }
+
+  upstreamCluster(): string | null {
+    return this.backend === null ? null : this.backend.name;
+  }
+
+  routeName(): string | null {
+    return this.route === null ? null : this.route.name;
+  }
+
+  downstreamRemoteAddress(): string {
+    return `${peerAddress(this.socket)}:${this.socket.remotePort ?? 0}`;
+  }
+
+  downstreamLocalAddress(): string {
+    const a = this.socket.localAddress ?? '';
+    return `${a.startsWith('::ffff:') ? a.slice(7) : a}:${this.socket.localPort ?? 0}`;
+  }
+
   private refuse(status: number): false {
     this.done = true;
+    this.status = status;
+    this.complete();
     const res = this.res;
     if (res === null) {
       writeRawResponse(this.socket, status, EMPTY, NO_BODY);

@@ -1,5 +1,7 @@
 /** What every request of a data plane shares, whatever the configuration. */
+import type { AccessLogger } from '../../observability/access-log.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { DataPlaneMetrics } from '../../observability/metrics/data-plane-metrics.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
 import type { ProxyTuning } from './tuning.ts';
 
@@ -9,4 +11,8 @@ export interface ProxyRuntime {
   readonly upstreams: UpstreamRegistry;
   /** Mirrored requests in flight (bounded by `tuning.maxConcurrentMirrors`). */
   mirrorsInFlight: number;
+  /** Counters of this data plane (ids assigned when a configuration is compiled). */
+  readonly metrics: DataPlaneMetrics;
+  /** One line per finished request; absent or null = no access log. */
+  readonly accessLog?: AccessLogger | null;
 }

@@ -46,6 +46,8 @@ export interface ProxyTuning extends L4Tuning {
   /** Client RST_STREAM frames allowed per connection: a burst, then this many per second (rapid reset). */
   http2StreamResetBurst: number;
   http2StreamResetRate: number;
+  /** Count requests for /metrics (off only to measure what counting costs). */
+  metrics: boolean;
 }
 
 export const DEFAULT_TUNING: Readonly<ProxyTuning> = {
@@ -71,4 +73,5 @@ export const DEFAULT_TUNING: Readonly<ProxyTuning> = {
   http2ConnectionWindowBytes: 1024 * 1024,
   http2StreamResetBurst: 1000,
   http2StreamResetRate: 33,
+  metrics: true,
 };

@@ -22,6 +22,8 @@ export function openTunnel(
   ctx.finishTimers();
   ctx.done = true;
   ctx.responseStarted = true;
+  ctx.status = statusCode;
+  ctx.complete(); // the request ends at the switch; the tunnel's bytes are not counted
   const headers = responseHeadersFromUpstream(rawHeaders, true);
   ctx.applyResponseFilters(headers);
   let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;

@@ -61,6 +61,7 @@ function startStream(
     NO_HEADERS,
     socket,
   );
+  ctx.metricsSeries = table.metricsSeries;
   stream.once('close', () => {
     if (!ctx.done) abandon(ctx);
   });

@@ -31,6 +31,8 @@ export class ListenerRoutes<R extends RoutableEntry> {
 
 export class SocketRouter<R extends RoutableEntry> {
   readonly listeners = new HostTable<ListenerRoutes<R>>();
+  /** Metrics series of requests on this socket that no route takes (-1 = not counted). */
+  metricsSeries = -1;
 
   /** The matching route, or null (→ 404). */
   route(req: MatchInput): R | null {

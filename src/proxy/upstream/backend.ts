@@ -8,6 +8,9 @@ import type { UpstreamTarget } from './targets.ts';
 
 export class CompiledBackend {
   private next = 0;
+  /** Metrics ids set at compile time: the (route, backend) series and the backend (-1 = not counted). */
+  metricsSeries = -1;
+  metricsBackend = -1;
 
   constructor(
     /** `Service/<ns>/<name>:<port>` or `Backend/<ns>/<name>`. */

@@ -37,6 +37,8 @@ function hostPort(e: EndpointIR): string {
 
 export class Http1Target {
   readonly kind = 'http1';
+  /** `address:port` of the endpoint (access logs' %UPSTREAM_HOST%). */
+  readonly address: string;
   readonly pool: Pool;
   /** What `hostFromBackend` rewrites Host to: the endpoint's name or address. */
   readonly hostname: string;
@@ -55,6 +57,7 @@ export class Http1Target {
   ) {
     const secure = backend.tls !== undefined;
     const unix = endpoint.kind === 'unix';
+    this.address = unix ? endpoint.address : hostPort(endpoint);
     this.hostname = unix ? 'localhost' : endpoint.address;
     this.servername = backend.tls?.sni ?? null;
     const origin = unix
@@ -89,6 +92,8 @@ export class Http1Target {
 
 export class Http2Target {
   readonly kind = 'h2';
+  /** `address:port` of the endpoint (access logs' %UPSTREAM_HOST%). */
+  readonly address: string;
   readonly hostname: string;
   private session: ClientHttp2Session | null = null;
   private readonly authority: string;
@@ -104,6 +109,7 @@ export class Http2Target {
   ) {
     const unix = endpoint.kind === 'unix';
     const scheme = backend.tls ? 'https' : 'http';
+    this.address = unix ? endpoint.address : hostPort(endpoint);
     this.hostname = unix ? 'localhost' : endpoint.address;
     this.authority = unix ? `${scheme}://localhost` : `${scheme}://${hostPort(endpoint)}`;
     const tlsOptions = backend.tls ? { ...backendTlsOptions(backend.tls), ALPNProtocols: ['h2'] } : {};

@@ -1,3 +1,4 @@
+import { DataPlaneMetrics } from '../../../src/observability/metrics/data-plane-metrics.ts';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { HTTPRouteIR, IR, ListenerIR } from '../../../src/ir/types.ts';
@@ -16,6 +17,7 @@ const runtime: ProxyRuntime = {
   log: createLogger('silent'),
   upstreams: new UpstreamRegistry(DEFAULT_TUNING),
   mirrorsInFlight: 0,
+  metrics: new DataPlaneMetrics(false),
 };
 
 function table(listeners: ListenerIR[]) {

@@ -1,0 +1,288 @@
+/**
+ * The control process's side of metrics: worker snapshots (each in its own
+ * id space) summed by label values into one gateway-wide view, rendered in
+ * the Prometheus text exposition format (version 0.0.4). No dependency: the
+ * format is a few lines of text per family.
+ */
+import {
+  DURATION_BUCKETS,
+  DURATION_BUCKET_COUNT as NB,
+  METHODS,
+  UPSTREAM_EVENT_COUNT as NK,
+  UpstreamEvent,
+  type MetricsSnapshot,
+  type ProcessSample,
+} from './data-plane-metrics.ts';
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+interface SeriesTotals {
+  labels: readonly string[];
+  /** `method|code` → count. */
+  requests: Map<string, number>;
+  duration: number[];
+  durationSum: number;
+  requestBytes: number;
+  responseBytes: number;
+  inFlight: number;
+}
+
+/** Sums of worker snapshots by label values. `counters` false on add(): gauges (in-flight, process) are skipped. */
+export class MetricsAggregate {
+  readonly series = new Map<string, SeriesTotals>();
+  readonly upstream = new Map<string, number[]>();
+  readonly processes: Array<{ worker: string; sample: ProcessSample }> = [];
+
+  add(s: MetricsSnapshot, opts: { worker?: string; gauges?: boolean } = {}): void {
+    const gauges = opts.gauges ?? true;
+    const local: SeriesTotals[] = s.series.map((labels) => this.seriesFor(labels));
+    for (let i = 0; i + 3 < s.requests.length; i += 4) {
+      const t = local[s.requests[i]];
+      if (t === undefined) continue;
+      const key = `${METHODS[s.requests[i + 1]] ?? 'other'}|${s.requests[i + 2]}`;
+      t.requests.set(key, (t.requests.get(key) ?? 0) + s.requests[i + 3]);
+    }
+    for (let i = 0; i < local.length; i++) {
+      const t = local[i];
+      const base = i * (NB + 1);
+      for (let b = 0; b < NB; b++) t.duration[b] += s.duration[base + b] ?? 0;
+      t.durationSum += s.duration[base + NB] ?? 0;
+      t.requestBytes += s.requestBytes[i] ?? 0;
+      t.responseBytes += s.responseBytes[i] ?? 0;
+      if (gauges) t.inFlight += s.inFlight[i] ?? 0;
+    }
+    for (let b = 0; b < s.backends.length; b++) {
+      let u = this.upstream.get(s.backends[b]);
+      if (u === undefined) this.upstream.set(s.backends[b], (u = new Array<number>(NK).fill(0)));
+      for (let k = 0; k < NK; k++) u[k] += s.upstream[b * NK + k] ?? 0;
+    }
+    if (gauges && opts.worker !== undefined) this.processes.push({ worker: opts.worker, sample: s.process });
+  }
+
+  /** Adds another aggregate's counters (the totals of workers that have exited). */
+  addAggregate(o: MetricsAggregate): void {
+    for (const t of o.series.values()) {
+      const mine = this.seriesFor(t.labels);
+      for (const [k, v] of t.requests) mine.requests.set(k, (mine.requests.get(k) ?? 0) + v);
+      for (let b = 0; b < NB; b++) mine.duration[b] += t.duration[b];
+      mine.durationSum += t.durationSum;
+      mine.requestBytes += t.requestBytes;
+      mine.responseBytes += t.responseBytes;
+    }
+    for (const [name, u] of o.upstream) {
+      let mine = this.upstream.get(name);
+      if (mine === undefined) this.upstream.set(name, (mine = new Array<number>(NK).fill(0)));
+      for (let k = 0; k < NK; k++) mine[k] += u[k];
+    }
+  }
+
+  private seriesFor(labels: readonly string[]): SeriesTotals {
+    const key = labels.join('\u0000');
+    let t = this.series.get(key);
+    if (t === undefined) {
+      t = {
+        labels,
+        requests: new Map(),
+        duration: new Array<number>(NB).fill(0),
+        durationSum: 0,
+        requestBytes: 0,
+        responseBytes: 0,
+        inFlight: 0,
+      };
+      this.series.set(key, t);
+    }
+    return t;
+  }
+}
+
+/** Counters of the control process itself. */
+export interface ControlMetrics {
+  reloads: number;
+  reloadErrors: number;
+  /** Unix seconds of the last reload (0 = none yet). */
+  lastReloadSeconds: number;
+  lastReloadSuccess: boolean;
+  configVersion: number;
+  workers: Array<{ slot: number; state: string; restarts: number }>;
+  control: ProcessSample;
+}
+
+const SERIES_LABELS = ['gateway', 'listener', 'route', 'rule', 'backend'] as const;
+
+function esc(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labelText(names: readonly string[], values: readonly string[]): string {
+  let s = '';
+  for (let i = 0; i < names.length; i++) s += `${i ? ',' : ''}${names[i]}="${esc(values[i])}"`;
+  return s;
+}
+
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
+}
+
+class Writer {
+  out: string[] = [];
+  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): void {
+    this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  }
+  sample(name: string, labels: string, value: number): void {
+    this.out.push(labels === '' ? `${name} ${num(value)}` : `${name}{${labels}} ${num(value)}`);
+  }
+}
+
+const UPSTREAM_FAMILIES: Array<[UpstreamEvent, string, string]> = [
+  [
+    UpstreamEvent.ConnectFailure,
+    'sluice_upstream_connect_failures_total',
+    'Upstream connection attempts that failed (refused, unreachable, DNS, TLS handshake, connect timeout).',
+  ],
+  [
+    UpstreamEvent.Timeout,
+    'sluice_upstream_timeouts_total',
+    'Upstream requests that timed out (route request or backendRequest timeout, response headers timeout).',
+  ],
+  [
+    UpstreamEvent.Reset,
+    'sluice_upstream_resets_total',
+    'Upstream connections that dropped before or during the response.',
+  ],
+  [UpstreamEvent.Retry, 'sluice_upstream_retries_total', 'Retries sent to the backend (attempts after the first).'],
+  [UpstreamEvent.MirrorSent, 'sluice_mirror_requests_total', 'Mirrored copies of requests sent to the backend.'],
+  [
+    UpstreamEvent.MirrorDropped,
+    'sluice_mirror_dropped_total',
+    'Mirrored copies not sent (too many in flight, no endpoint).',
+  ],
+];
+
+/** The whole gateway in Prometheus text format. */
+export function renderPrometheus(agg: MetricsAggregate, control: ControlMetrics): string {
+  const w = new Writer();
+  const series = [...agg.series.values()].sort((a, b) => cmp(a.labels.join('\u0000'), b.labels.join('\u0000')));
+
+  w.family(
+    'sluice_http_requests_total',
+    'counter',
+    'HTTP requests finished, by route, backend, method and status code (0: the client went away first).',
+  );
+  for (const t of series) {
+    const base = labelText(SERIES_LABELS, t.labels);
+    for (const [k, v] of [...t.requests].sort((a, b) => cmp(a[0], b[0]))) {
+      const [method, code] = k.split('|');
+      w.sample(
+        'sluice_http_requests_total',
+        `${base},method="${method}",code="${code}",class="${classOf(Number(code))}"`,
+        v,
+      );
+    }
+  }
+  w.family(
+    'sluice_http_request_duration_seconds',
+    'histogram',
+    'Time from the request headers to the last byte of the response.',
+  );
+  for (const t of series) {
+    const count = t.duration.reduce((a, b) => a + b, 0);
+    if (count === 0) continue;
+    const base = labelText(SERIES_LABELS, t.labels);
+    let cum = 0;
+    for (let b = 0; b < NB; b++) {
+      cum += t.duration[b];
+      const le = b < DURATION_BUCKETS.length ? String(DURATION_BUCKETS[b]) : '+Inf';
+      w.sample('sluice_http_request_duration_seconds_bucket', `${base},le="${le}"`, cum);
+    }
+    w.sample('sluice_http_request_duration_seconds_sum', base, t.durationSum);
+    w.sample('sluice_http_request_duration_seconds_count', base, count);
+  }
+  w.family(
+    'sluice_http_request_body_bytes_total',
+    'counter',
+    'Request body bytes received from clients (Content-Length, or the size of a body the gateway buffered).',
+  );
+  for (const t of series)
+    if (t.requestBytes > 0)
+      w.sample('sluice_http_request_body_bytes_total', labelText(SERIES_LABELS, t.labels), t.requestBytes);
+  w.family('sluice_http_response_body_bytes_total', 'counter', 'Response body bytes sent to clients.');
+  for (const t of series)
+    if (t.responseBytes > 0)
+      w.sample('sluice_http_response_body_bytes_total', labelText(SERIES_LABELS, t.labels), t.responseBytes);
+  w.family('sluice_http_requests_in_flight', 'gauge', 'Requests routed and not finished yet.');
+  for (const t of series) {
+    if (t.labels[4] === '')
+      w.sample('sluice_http_requests_in_flight', labelText(SERIES_LABELS.slice(0, 4), t.labels), t.inFlight);
+  }
+
+  const backends = [...agg.upstream.keys()].sort(cmp);
+  for (const [kind, name, help] of UPSTREAM_FAMILIES) {
+    w.family(name, 'counter', help);
+    for (const b of backends) w.sample(name, `backend="${esc(b)}"`, agg.upstream.get(b)![kind]);
+  }
+
+  w.family('sluice_config_reloads_total', 'counter', 'Configuration reloads (each load of the config source).');
+  w.sample('sluice_config_reloads_total', '', control.reloads);
+  w.family(
+    'sluice_config_reload_errors_total',
+    'counter',
+    'Reloads that failed or had problems (part of the configuration kept at its last good version).',
+  );
+  w.sample('sluice_config_reload_errors_total', '', control.reloadErrors);
+  w.family('sluice_config_last_reload_timestamp_seconds', 'gauge', 'Unix time of the last reload.');
+  w.sample('sluice_config_last_reload_timestamp_seconds', '', control.lastReloadSeconds);
+  w.family('sluice_config_last_reload_success', 'gauge', '1 when the last reload applied everything, else 0.');
+  w.sample('sluice_config_last_reload_success', '', control.lastReloadSuccess ? 1 : 0);
+  w.family('sluice_config_version', 'gauge', 'Version of the configuration being served.');
+  w.sample('sluice_config_version', '', control.configVersion);
+  w.family('sluice_worker_restarts_total', 'counter', 'Data-plane workers restarted after exiting.');
+  for (const wk of control.workers) w.sample('sluice_worker_restarts_total', `worker="${wk.slot}"`, wk.restarts);
+  w.family('sluice_worker_up', 'gauge', '1 while the worker is running.');
+  for (const wk of control.workers) w.sample('sluice_worker_up', `worker="${wk.slot}"`, wk.state === 'running' ? 1 : 0);
+
+  const procs = [{ worker: 'control', sample: control.control }, ...agg.processes];
+  const proc: Array<[string, 'counter' | 'gauge', string, (p: ProcessSample) => number]> = [
+    ['sluice_process_cpu_user_seconds_total', 'counter', 'User CPU time of the process.', (p) => p.cpuUserSeconds],
+    [
+      'sluice_process_cpu_system_seconds_total',
+      'counter',
+      'System CPU time of the process.',
+      (p) => p.cpuSystemSeconds,
+    ],
+    ['sluice_process_resident_memory_bytes', 'gauge', 'Resident set size.', (p) => p.residentBytes],
+    ['sluice_process_heap_used_bytes', 'gauge', 'V8 heap in use.', (p) => p.heapUsedBytes],
+    ['sluice_process_heap_total_bytes', 'gauge', 'V8 heap allocated.', (p) => p.heapTotalBytes],
+    [
+      'sluice_process_event_loop_lag_seconds',
+      'gauge',
+      'Mean event-loop delay since the previous sample.',
+      (p) => p.eventLoopLagMeanSeconds,
+    ],
+    [
+      'sluice_process_event_loop_lag_p99_seconds',
+      'gauge',
+      '99th percentile event-loop delay since the previous sample.',
+      (p) => p.eventLoopLagP99Seconds,
+    ],
+    [
+      'sluice_process_event_loop_lag_max_seconds',
+      'gauge',
+      'Longest event-loop delay since the previous sample.',
+      (p) => p.eventLoopLagMaxSeconds,
+    ],
+    ['sluice_process_start_time_seconds', 'gauge', 'Unix time the process started.', (p) => p.startTimeSeconds],
+  ];
+  for (const [name, type, help, get] of proc) {
+    w.family(name, type, help);
+    for (const p of procs) w.sample(name, `worker="${p.worker}"`, get(p.sample));
+  }
+  return w.out.join('\n') + '\n';
+}
+
+function classOf(code: number): string {
+  return code >= 100 && code < 600 ? `${Math.floor(code / 100)}xx` : 'none';
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,300 @@
+/**
+ * The data plane's counters (one instance per worker). Label values come
+ * from configuration only: a *series* is (gateway, listener, route, rule,
+ * backend) and gets a small integer id when a configuration is compiled;
+ * requests then bump plain typed arrays at that id. Nothing is allocated per
+ * request: the one sparse counter (requests by method and status code) is a
+ * Map from a small integer key to an index in a typed array.
+ *
+ * Counters are cumulative for the worker's life and never reset: a series
+ * whose route left the configuration keeps its last value (bounded by the
+ * configurations seen). The control process reads `snapshot()` (over IPC
+ * about once a second, and on each scrape) and sums the workers
+ * (./aggregate.ts).
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+/** Request duration buckets (seconds), upper bounds; +Inf is implicit. */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+const BUCKET_MS = DURATION_BUCKETS.map((s) => s * 1000);
+/** Buckets per series: the bounds plus +Inf. */
+const NB = DURATION_BUCKETS.length + 1;
+
+/** The method label: the standard ones, everything else counts as `other`. */
+export const METHODS: readonly string[] = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'CONNECT',
+  'TRACE',
+  'other',
+];
+
+export function methodIndex(m: string): number {
+  switch (m) {
+    case 'GET':
+      return 0;
+    case 'HEAD':
+      return 1;
+    case 'POST':
+      return 2;
+    case 'PUT':
+      return 3;
+    case 'DELETE':
+      return 4;
+    case 'PATCH':
+      return 5;
+    case 'OPTIONS':
+      return 6;
+    case 'CONNECT':
+      return 7;
+    case 'TRACE':
+      return 8;
+    default:
+      return 9;
+  }
+}
+
+/** Upstream event kinds counted per backend. */
+export const UpstreamEvent = {
+  ConnectFailure: 0,
+  Timeout: 1,
+  Reset: 2,
+  Retry: 3,
+  MirrorSent: 4,
+  MirrorDropped: 5,
+} as const;
+export type UpstreamEvent = (typeof UpstreamEvent)[keyof typeof UpstreamEvent];
+const NK = 6;
+
+/** Route label value of requests no route matched (404), and of requests refused before routing. */
+export const NO_ROUTE = 'no_route';
+
+/** [gateway, listener, route, rule, backend]. */
+export type SeriesLabels = readonly [string, string, string, string, string];
+
+/** What a worker reports; plain arrays (IPC is JSON). Indexes are the worker's own series/backend ids. */
+export interface MetricsSnapshot {
+  series: SeriesLabels[];
+  /** Flat `[series, methodIndex, code, count, ...]`. */
+  requests: number[];
+  /** Per series, `NB` cumulative-free bucket counts (not cumulative), then the sum in seconds. */
+  duration: number[];
+  requestBytes: number[];
+  responseBytes: number[];
+  inFlight: number[];
+  backends: string[];
+  /** Per backend, `NK` counts in UpstreamEvent order. */
+  upstream: number[];
+  process: ProcessSample;
+}
+
+export interface ProcessSample {
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+  residentBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Event-loop delay since the previous sample (seconds). */
+  eventLoopLagMeanSeconds: number;
+  eventLoopLagP99Seconds: number;
+  eventLoopLagMaxSeconds: number;
+  startTimeSeconds: number;
+}
+
+function grow(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Float64Array(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+const START_TIME_S = Date.now() / 1000 - process.uptime();
+
+/** The event-loop delay window: figures cover at least this long before the histogram restarts. */
+const LAG_WINDOW_MS = 1000;
+/** monitorEventLoopDelay's sampling interval (ms); it is subtracted from what the histogram records. */
+const LAG_RESOLUTION_MS = 10;
+
+/**
+ * CPU, memory and event-loop delay of this process. Event-loop delay is
+ * measured over windows of at least a second: samples taken closer together
+ * (a scrape right after the periodic report) repeat the last window.
+ */
+export class ProcessSampler {
+  private readonly lag: IntervalHistogram;
+  private windowStart = performance.now();
+  private lagMean = 0;
+  private lagP99 = 0;
+  private lagMax = 0;
+
+  constructor() {
+    this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    this.lag.enable();
+  }
+
+  sample(): ProcessSample {
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    const now = performance.now();
+    const h = this.lag;
+    if (now - this.windowStart >= LAG_WINDOW_MS && h.count > 0) {
+      // The histogram counts in ns.
+      this.lagMean = h.mean / 1e9;
+      this.lagP99 = h.percentile(99) / 1e9;
+      this.lagMax = h.max / 1e9;
+      h.reset();
+      this.windowStart = now;
+    }
+    return {
+      cpuUserSeconds: cpu.user / 1e6,
+      cpuSystemSeconds: cpu.system / 1e6,
+      residentBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      heapTotalBytes: mem.heapTotal,
+      eventLoopLagMeanSeconds: this.lagMean,
+      eventLoopLagP99Seconds: this.lagP99,
+      eventLoopLagMaxSeconds: this.lagMax,
+      startTimeSeconds: START_TIME_S,
+    };
+  }
+
+  close(): void {
+    this.lag.disable();
+  }
+}
+
+export class DataPlaneMetrics {
+  private readonly seriesIds = new Map<string, number>();
+  private readonly seriesLabels: SeriesLabels[] = [];
+  private readonly backendIds = new Map<string, number>();
+  private readonly backendNames: string[] = [];
+
+  /** (series * 16 + method) * 1024 + code → index into reqCount. */
+  private readonly reqIndex = new Map<number, number>();
+  private reqKeys = new Float64Array(64);
+  private reqCount = new Float64Array(64);
+  private reqN = 0;
+
+  private duration = new Float64Array(NB * 16);
+  private durationSum = new Float64Array(16);
+  private requestBytes = new Float64Array(16);
+  private responseBytes = new Float64Array(16);
+  private inFlight = new Float64Array(16);
+  private upstream = new Float64Array(NK * 16);
+  private sampler: ProcessSampler | null = null;
+
+  constructor(
+    /** False: every record call returns at once (the tuning flag `metrics`). */
+    readonly enabled = true,
+  ) {
+    if (enabled) this.sampler = new ProcessSampler();
+  }
+
+  /** Compile time: the id of a series (the same labels always give the same id). */
+  series(labels: SeriesLabels): number {
+    const key = labels.join('\u0000');
+    let id = this.seriesIds.get(key);
+    if (id === undefined) {
+      id = this.seriesLabels.length;
+      this.seriesIds.set(key, id);
+      this.seriesLabels.push(labels);
+      const n = id + 1;
+      this.duration = grow(this.duration, n * NB);
+      this.durationSum = grow(this.durationSum, n);
+      this.requestBytes = grow(this.requestBytes, n);
+      this.responseBytes = grow(this.responseBytes, n);
+      this.inFlight = grow(this.inFlight, n);
+    }
+    return id;
+  }
+
+  /** Compile time: the id of a backend by its IR name. */
+  backend(name: string): number {
+    let id = this.backendIds.get(name);
+    if (id === undefined) {
+      id = this.backendNames.length;
+      this.backendIds.set(name, id);
+      this.backendNames.push(name);
+      this.upstream = grow(this.upstream, (id + 1) * NK);
+    }
+    return id;
+  }
+
+  requestStarted(series: number): void {
+    if (this.enabled && series >= 0) this.inFlight[series]++;
+  }
+
+  requestEnded(series: number): void {
+    if (this.enabled && series >= 0) this.inFlight[series]--;
+  }
+
+  /** One finished request (answered, failed or abandoned: code 0). */
+  record(series: number, method: number, code: number, durationMs: number, reqBytes: number, resBytes: number): void {
+    if (!this.enabled || series < 0) return;
+    const key = (series * 16 + method) * 1024 + (code > 999 || code < 0 ? 0 : code);
+    let i = this.reqIndex.get(key);
+    if (i === undefined) {
+      i = this.reqN++;
+      if (i >= this.reqCount.length) {
+        this.reqCount = grow(this.reqCount, i + 1);
+        this.reqKeys = grow(this.reqKeys, i + 1);
+      }
+      this.reqKeys[i] = key;
+      this.reqIndex.set(key, i);
+    }
+    this.reqCount[i]++;
+    let b = 0;
+    while (b < NB - 1 && durationMs > BUCKET_MS[b]) b++;
+    this.duration[series * NB + b]++;
+    this.durationSum[series] += durationMs / 1000;
+    this.requestBytes[series] += reqBytes;
+    this.responseBytes[series] += resBytes;
+  }
+
+  upstreamEvent(backend: number, kind: UpstreamEvent): void {
+    if (this.enabled && backend >= 0) this.upstream[backend * NK + kind]++;
+  }
+
+  snapshot(): MetricsSnapshot {
+    const ns = this.seriesLabels.length;
+    const requests: number[] = [];
+    for (let i = 0; i < this.reqN; i++) {
+      const key = this.reqKeys[i];
+      const code = key % 1024;
+      const sm = (key - code) / 1024;
+      requests.push(Math.floor(sm / 16), sm % 16, code, this.reqCount[i]);
+    }
+    const duration: number[] = [];
+    for (let s = 0; s < ns; s++) {
+      for (let b = 0; b < NB; b++) duration.push(this.duration[s * NB + b]);
+      duration.push(this.durationSum[s]);
+    }
+    this.sampler ??= new ProcessSampler();
+    return {
+      series: this.seriesLabels.slice(),
+      requests,
+      duration,
+      requestBytes: Array.from(this.requestBytes.subarray(0, ns)),
+      responseBytes: Array.from(this.responseBytes.subarray(0, ns)),
+      inFlight: Array.from(this.inFlight.subarray(0, ns)),
+      backends: this.backendNames.slice(),
+      upstream: Array.from(this.upstream.subarray(0, this.backendNames.length * NK)),
+      process: this.sampler.sample(),
+    };
+  }
+
+  close(): void {
+    this.sampler?.close();
+    this.sampler = null;
+  }
+}
+
+export const DURATION_BUCKET_COUNT = NB;
+export const UPSTREAM_EVENT_COUNT = NK;
