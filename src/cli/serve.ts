@@ -31,7 +31,7 @@ import { translateFlags, translateOptionsFrom } from './translate-flags.ts';
 export const serveUsage = `Usage: sluice serve --config DIR [--workers N] [--admin HOST:PORT] [--port-offset N] [--demo-backends]
                     [--access-log off|text|json] [--controller-name NAME] [--address-pool CIDR] [--bind ADDR]
   --workers N       data-plane processes (default: one per CPU); 1 runs the data plane in this process
-  --admin HOST:PORT admin API (/ready, /api/status, /api/config, /api/version; default 127.0.0.1:19000, port 0 = any)
+  --admin HOST:PORT admin API (/ready, /api/status, /api/config, /api/explain, /metrics; default 127.0.0.1:19000, port 0 = any)
   --port-offset N   added to every listener port (serve port-80 Gateways unprivileged)
   --demo-backends   answer for every Service whose EndpointSlice points at a loopback address
   --access-log FMT  one line per request on stdout: text (Envoy's default format, the default), json, or off

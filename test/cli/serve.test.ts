@@ -10,11 +10,11 @@ import {
   freePort,
   httpGet,
   quickstartCopy,
-  randomLoopbackPool,
   root,
   startBackend,
   startServe,
   until,
+  serveQuickstart,
 } from '../support/serve.ts';
 import type { StatusDocument } from '../../src/controlplane/control-loop.ts';
 import type { Condition } from '../../src/translate/conditions.ts';
@@ -122,24 +122,7 @@ test(
   'serve with cluster workers on an address from a loopback pool; SIGINT stops every process',
   { timeout: 60_000 },
   async (t) => {
-    const [v1, v2] = [await startBackend('v1'), await startBackend('v2')];
-    const dir = quickstartCopy({ v1: v1.port, v2: v2.port });
-    const serve = await startServe([
-      '--config',
-      dir,
-      '--workers',
-      '2',
-      '--address-pool',
-      randomLoopbackPool(),
-      '--port-offset',
-      '10000',
-    ]);
-    t.after(async () => {
-      await serve.stop('SIGKILL');
-      await v1.close();
-      await v2.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { serve } = await serveQuickstart(t, 2);
     await serve.waitReady();
     const status = await serve.status();
     assert.equal(status.workers.length, 2);

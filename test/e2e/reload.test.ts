@@ -5,18 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import {
-  httpGet,
-  quickstartCopy,
-  randomLoopbackPool,
-  startBackend,
-  startServe,
-  until,
-  type Serve,
-} from '../support/serve.ts';
+import { httpGet, until, type Serve, serveQuickstart } from '../support/serve.ts';
 
 interface Setup {
   dir: string;
@@ -29,24 +21,7 @@ interface Setup {
 
 /** Serves a quickstart copy with two workers on an address of its own; cleaned up after the test. */
 async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<Setup> {
-  const [v1, v2] = [await startBackend('v1'), await startBackend('v2')];
-  const dir = quickstartCopy({ v1: v1.port, v2: v2.port });
-  const serve = await startServe([
-    '--config',
-    dir,
-    '--workers',
-    '2',
-    '--address-pool',
-    randomLoopbackPool(),
-    '--port-offset',
-    '10000',
-  ]);
-  t.after(async () => {
-    await serve.stop('SIGKILL');
-    await v1.close();
-    await v2.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, serve } = await serveQuickstart(t, 2);
   await serve.waitReady();
   const { sockets } = await serve.status();
   const routeFile = join(dir, 'route.yaml');

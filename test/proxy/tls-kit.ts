@@ -101,6 +101,49 @@ export class CertKit {
   }
 }
 
+export const hasOpenssl = ((): boolean => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let selfSignedDir: string | undefined;
+const selfSignedCache = new Map<string, Pem>();
+
+/**
+ * A self-signed certificate for DNS name `name` (`openssl req -x509`, so it is its own CA and can be
+ * trusted directly), made once per test process.
+ */
+export function selfSigned(name: string): Pem {
+  const hit = selfSignedCache.get(name);
+  if (hit !== undefined) return hit;
+  selfSignedDir ??= mkdtempSync(join(tmpdir(), 'sluice-self-'));
+  const key = join(selfSignedDir, `${name}.key`);
+  const crt = join(selfSignedDir, `${name}.crt`);
+  openssl([
+    'req',
+    '-x509',
+    ...keyArgs(false),
+    '-nodes',
+    '-days',
+    '1',
+    '-keyout',
+    key,
+    '-out',
+    crt,
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    `subjectAltName=DNS:${name}`,
+  ]);
+  const pem = { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') };
+  selfSignedCache.set(name, pem);
+  return pem;
+}
+
 function keyArgs(rsa: boolean): string[] {
   return rsa ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
 }

@@ -4,7 +4,7 @@
  * requests with a chosen Host header, stop it and get its exit code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Agent } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -188,4 +188,33 @@ export async function startBackend(name: string): Promise<{ port: number; close:
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * `sluice serve` on a quickstart copy with two real backends, `workers` workers, on an address of its own
+ * from a random loopback pool (port offset 10000). Everything is stopped and removed after the test.
+ */
+export async function serveQuickstart(
+  t: { after: (fn: () => Promise<void>) => void },
+  workers: number,
+): Promise<{ dir: string; serve: Serve }> {
+  const [v1, v2] = [await startBackend('v1'), await startBackend('v2')];
+  const dir = quickstartCopy({ v1: v1.port, v2: v2.port });
+  const serve = await startServe([
+    '--config',
+    dir,
+    '--workers',
+    String(workers),
+    '--address-pool',
+    randomLoopbackPool(),
+    '--port-offset',
+    '10000',
+  ]);
+  t.after(async () => {
+    await serve.stop('SIGKILL');
+    await v1.close();
+    await v2.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, serve };
 }

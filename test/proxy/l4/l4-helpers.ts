@@ -3,16 +3,13 @@
  * data plane that reports the bound port of each listener, certificates
  * made with the openssl CLI, and bounded line/datagram clients.
  */
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
 import net, { type Socket } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { L4RouteIR, ListenerIR, ListenerTLSIR, IR, TLSRouteIR, WeightedBackendIR } from '../../../src/ir/types.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createDataPlane, type DataPlane, type ProxyTuning } from '../../../src/proxy/index.ts';
 import { LOOPBACK, endpointsOf, gateway, withTimeout } from '../helpers.ts';
+import { hasOpenssl, selfSigned, type Pem } from '../tls-kit.ts';
 
 export { LOOPBACK, endpointsOf, withTimeout };
 
@@ -126,57 +123,8 @@ export async function freeUdpPort(): Promise<number> {
 
 // ---------------------------------------------------------------- certificates
 
-export interface Cert {
-  cert: string;
-  key: string;
-}
-
-let certDir: string | undefined;
-const certs = new Map<string, Cert>();
-
-export const hasOpenssl = ((): boolean => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-/** A self-signed certificate for `name` (its own trust anchor), made once per test process. */
-export function selfSigned(name: string): Cert {
-  const hit = certs.get(name);
-  if (hit !== undefined) return hit;
-  certDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-l4-'));
-  const key = path.join(certDir, `${name}.key`);
-  const cert = path.join(certDir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      `subjectAltName=DNS:${name}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  const c = { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') };
-  certs.set(name, c);
-  return c;
-}
+export type Cert = Pem;
+export { hasOpenssl, selfSigned };
 
 // ---------------------------------------------------------------- clients
 

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import type { BackendTLSIR } from '../../../src/ir/types.ts';
@@ -20,54 +16,16 @@ import {
   startPlane,
   type RunningPlane,
 } from '../helpers.ts';
-
-/** A self-signed certificate for `name` (it is its own CA), made with the openssl CLI. */
-function selfSigned(dir: string, name: string): { cert: string; key: string } {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      `subjectAltName=DNS:${name}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') };
-}
-
-let hasOpenssl = true;
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  hasOpenssl = false;
-}
+import { hasOpenssl, selfSigned } from '../tls-kit.ts';
 
 describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 'openssl CLI not available' }, () => {
-  let dir: string;
   let server: https.Server;
   let h2server: http2.Http2SecureServer;
   let plane: RunningPlane;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-tls-'));
-    const srv = selfSigned(dir, 'backend.example');
-    const client = selfSigned(dir, 'gateway-client');
+    const srv = selfSigned('backend.example');
+    const client = selfSigned('gateway-client');
     server = https.createServer(
       { cert: srv.cert, key: srv.key, requestCert: true, rejectUnauthorized: false, ca: [client.cert] },
       (req, res) => {
@@ -140,7 +98,6 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
     await plane?.close();
     if (server) await closeServer(server);
     if (h2server) await new Promise<void>((r) => h2server.close(() => r()));
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('the SNI of the policy is sent whatever the Host, and the CA is trusted', async () => {
