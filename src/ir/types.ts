@@ -25,6 +25,95 @@ export interface GatewayIR {
   /** Addresses this Gateway binds to (its `status.addresses`). */
   addresses: string[];
   listeners: ListenerIR[];
+  /**
+   * Envoy Gateway `EnvoyProxy` `spec.telemetry` of this Gateway: the
+   * EnvoyProxy named by the Gateway's `spec.infrastructure.parametersRef`,
+   * else by its GatewayClass's `spec.parametersRef`. Absent: no EnvoyProxy
+   * (the command line's defaults apply: access log on stdout, Prometheus on,
+   * no tracing).
+   */
+  telemetry?: TelemetryIR;
+}
+
+/** EnvoyProxy `spec.telemetry`, resolved. Each part left out = that part's default. */
+export interface TelemetryIR {
+  /** `<namespace>/<name>` of the EnvoyProxy it came from. */
+  source: string;
+  accessLog?: AccessLogIR;
+  metrics?: MetricsTelemetryIR;
+  tracing?: TracingIR;
+}
+
+/** Where OTLP/HTTP data is sent: a `host`/`port`, or the first endpoint of a resolved backendRef. */
+export interface OtlpEndpointIR {
+  /** `http://host:port` (OTLP/HTTP; the signal's path, e.g. `/v1/traces`, is appended by the exporter). */
+  url: string;
+  /** Extra request headers (EnvoyProxy `openTelemetry.headers`). */
+  headers?: Array<{ name: string; value: string }>;
+  /** OTLP resource attributes (`resources` / `resourceAttributes`). */
+  resourceAttributes?: Record<string, string>;
+}
+
+export interface AccessLogIR {
+  /** `accessLog.disable`: no access log at all for this Gateway. */
+  disabled: boolean;
+  /** Empty (and not disabled) = Envoy Gateway's default: text format on stdout. */
+  settings: AccessLogSettingIR[];
+}
+
+export interface AccessLogSettingIR {
+  /** Text: an Envoy format string (absent = Envoy's default line). JSON: field name → operator string (absent = EG's default fields). */
+  format: { type: 'Text'; text?: string } | { type: 'JSON'; json?: Record<string, string> };
+  /** CEL expressions over Envoy's attributes (`request.headers['x'] == 'y'`, `response.code >= 400`); a line is written when any is true. Empty = every line. */
+  matches: string[];
+  /** `Listener` (HTTP requests and TCP/UDP sessions, the default), `Route` (HTTP requests only), `Upstream` (per upstream attempt; served as Route). */
+  type?: 'Listener' | 'Route' | 'Upstream';
+  sinks: AccessLogSinkIR[];
+}
+
+export type AccessLogSinkIR =
+  /** `path` `/dev/stdout` = the process's stdout. */
+  | { type: 'File'; path: string }
+  | { type: 'OpenTelemetry'; endpoint: OtlpEndpointIR };
+
+export interface MetricsTelemetryIR {
+  /** `prometheus.disable`: this Gateway's series are left out of `GET /metrics`. */
+  prometheusDisabled: boolean;
+  /** Series per upstream endpoint (address:port) as well as per backend. */
+  enablePerEndpointStats: boolean;
+  /** Series per virtual host (the listener hostname a request matched). */
+  enableVirtualHostStats: boolean;
+  /** Request/response size histograms. */
+  enableRequestResponseSizesStats: boolean;
+  /** OTLP metric sinks: the Gateway's series are pushed there periodically. */
+  sinks: OtlpEndpointIR[];
+}
+
+export interface TracingIR {
+  /** 0..100 (`samplingRate`, or `samplingFraction` as a percentage); default 100. */
+  samplingPercent: number;
+  provider: {
+    /** Zipkin and Datadog are refused by the translator (EnvoyProxy Accepted=False on the Gateway) - only OpenTelemetry is served. */
+    type: 'OpenTelemetry';
+    endpoint: OtlpEndpointIR;
+    /** `service.name` of the spans; default `<gateway namespace>/<gateway name>` like Envoy Gateway. */
+    serviceName: string;
+  };
+  /** Span attributes added to every server span (`customTags` / `tags`). */
+  tags: Record<string, TracingTagIR>;
+}
+
+export type TracingTagIR =
+  | { type: 'Literal'; value: string }
+  | { type: 'Environment'; name: string; defaultValue?: string }
+  | { type: 'RequestHeader'; name: string; defaultValue?: string };
+
+/** BackendTrafficPolicy `telemetry.tracing` on a route or Gateway: overrides the EnvoyProxy's sampling and tags. */
+export interface RouteTracingIR {
+  samplingPercent?: number;
+  tags?: Record<string, TracingTagIR>;
+  /** Envoy's span name overrides (server / client). */
+  spanName?: { server: string; client: string };
 }
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
@@ -239,6 +328,8 @@ export interface HTTPRouteIR {
   timeouts?: { requestMs?: number; backendRequestMs?: number };
   retry?: { codes: number[]; attempts: number; backoffMs?: number };
   sessionPersistence?: Record<string, unknown>;
+  /** BackendTrafficPolicy `telemetry.tracing` (route, else Gateway target). */
+  tracing?: RouteTracingIR;
 }
 
 export type AppProtocol = 'http' | 'h2c' | 'ws' | 'grpc' | 'tls' | 'tcp' | 'udp';
