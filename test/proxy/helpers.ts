@@ -216,6 +216,11 @@ export interface Req {
   timeoutMs?: number;
 }
 
+/** The caller framed the body itself (Content-Length or Transfer-Encoding). */
+function framed(headers: Req['headers']): boolean {
+  return Object.keys(headers ?? {}).some((h) => /^(content-length|transfer-encoding)$/i.test(h));
+}
+
 /** One request on a fresh connection, bounded in time. */
 export function request(port: number, r: Req = {}): Promise<Reply> {
   return withTimeout(
@@ -226,7 +231,14 @@ export function request(port: number, r: Req = {}): Promise<Reply> {
           port,
           method: r.method ?? 'GET',
           path: r.path ?? '/',
-          headers: { host: r.host ?? 'example.com', ...r.headers },
+          // node sends a GET/DELETE/OPTIONS body without Content-Length or chunked framing unless told its length.
+          headers: {
+            host: r.host ?? 'example.com',
+            ...(r.body !== undefined && !framed(r.headers)
+              ? { 'content-length': String(Buffer.byteLength(r.body)) }
+              : {}),
+            ...r.headers,
+          },
           agent: false,
         },
         (res) => {

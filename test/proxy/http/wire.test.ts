@@ -120,6 +120,13 @@ describe('wire behaviour', () => {
     assert.equal(json(r).url, '/a/b');
   });
 
+  test('a GET with a body is forwarded with its body (RFC 9110 gives it no meaning, but does not forbid it)', async () => {
+    const r = await request(plane.port, { method: 'GET', path: '/get-body', body: 'query-in-body' });
+    assert.equal(r.status, 200);
+    assert.equal(json(r).method, 'GET');
+    assert.equal(json(r).body, 'query-in-body');
+  });
+
   test('bodies stream both ways: content-length and chunked', async () => {
     const fixed = await request(plane.port, {
       method: 'POST',
