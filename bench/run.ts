@@ -1,13 +1,16 @@
 /**
  * `npm run bench`: Sluice against NGINX, HAProxy, a bare undici proxy and
  * the Node.js proxy libraries, all proxying the same origin over loopback
- * in the same run. See bench/README.md for the method; `--help` for flags.
+ * in the same run; then Sluice against NGINX and HAProxy over TLS (keep-alive
+ * and a connection per request), h2c and gRPC, and Sluice with its metrics
+ * and access log on. See bench/README.md for the method; `--help` for flags.
  *
  * For each round, each row in rotating order: start the proxy (own process
- * group, free port), wait until it answers `200 hello`, wait (bounded) for a
- * quiet machine, warm up, measure wrk at 64 connections (CPU accounted from
- * /proc), then at 1 connection, sample RSS throughout, stop the proxy.
- * Prints the table, ratios and targets; writes bench/results/latest.json.
+ * group, free port), wait until it answers its section's request correctly,
+ * wait (bounded) for a quiet machine, warm up, measure at 64 in flight (CPU
+ * accounted from /proc), then at 1 connection, sample RSS throughout, stop
+ * the proxy. Prints a table per section, ratios and targets; writes
+ * bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,14 +18,19 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildForBench, checkoutRef, fromSource, type NodeBuild } from './lib/build.ts';
 import { profileText, summarizeProfiles } from './lib/cpuprofile.ts';
+import { makeCert } from './lib/certs.ts';
+import { countAccepted, type AcceptCount } from './lib/conn-count.ts';
 import { waitServing } from './lib/http-check.ts';
+import { runLoad, SECTIONS, type LoadSpec, type Section } from './lib/load.ts';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './lib/options.ts';
 import { freePort } from './lib/ports.ts';
 import { RssSampler } from './lib/proc-stats.ts';
 import { installCleanup, stopGroup, type Started } from './lib/procs.ts';
 import { cpuBetween, DISTURBED_OTHER_PCT, snapshot, waitQuiet, type CpuUse, type QuietResult } from './lib/quiet.ts';
-import { ratiosText, resultTable, targetsText } from './lib/report.ts';
+import { observabilityText, ratiosText, sectionsText, targetsText } from './lib/report.ts';
+import { probeOnce, waitReady } from './lib/probe.ts';
 import {
+  checkObservability,
   checkTargets,
   cpuRecord,
   fmtInt,
@@ -32,7 +40,8 @@ import {
   type RunRecord,
 } from './lib/summary.ts';
 import { ensureTools, MissingToolsError, toolVersions, type Tools } from './lib/tools.ts';
-import { runWrk, type WrkResult } from './lib/wrk.ts';
+import type { WrkResult } from './lib/wrk.ts';
+import { GRPC_PATH, GRPC_REQUEST, writeGrpcFiles } from './peers/grpc-origin.ts';
 import { REPO_ROOT, ROWS, SLUICE_ROW, startNginx, type BenchEnv, type RowDef } from './peers/index.ts';
 import { SLUICE_HOST, SLUICE_PATH } from './peers/sluice-config.ts';
 
@@ -43,7 +52,6 @@ const REQUEST_HEADERS: Record<string, string> = {
   Accept: '*/*',
   'X-Tenant': 'acme',
 };
-const WRK_HEADERS = Object.entries(REQUEST_HEADERS).map(([k, v]) => `${k}: ${v}`);
 const NPM_PEERS = [
   'undici',
   'http-proxy',
@@ -63,57 +71,108 @@ interface Ctx {
   opts: BenchOptions;
   env: BenchEnv;
   tools: Tools;
-  loadCpus: string | null;
+  spec: LoadSpec;
   logDir: string;
 }
 
-function wrk(ctx: Ctx, tag: string, connections: number, seconds: number, port: number): Promise<WrkResult> {
-  return runWrk({
-    wrk: ctx.tools.wrk,
-    url: `http://127.0.0.1:${port}${SLUICE_PATH}`,
-    headers: WRK_HEADERS,
-    threads: connections === 1 ? 1 : 2,
-    connections,
-    seconds,
-    logFile: join(ctx.logDir, `wrk-${tag}.log`),
-    cpus: ctx.loadCpus,
-  });
+function load(
+  ctx: Ctx,
+  section: Section,
+  tag: string,
+  concurrency: 64 | 1,
+  seconds: number,
+  port: number,
+): Promise<WrkResult> {
+  const tool = section === 'h2c' || section === 'grpc' ? 'h2load' : 'wrk';
+  return runLoad(ctx.spec, section, port, concurrency, seconds, join(ctx.logDir, `${tool}-${tag}.log`));
 }
 
-/** Starts a row's proxy and waits until it serves; the caller stops it. */
-async function startServing(row: RowDef, env: BenchEnv): Promise<{ port: number; proc: Started; owned: boolean }> {
+/** Starts a row's proxy and waits until it serves its section's request; the caller stops it. */
+async function startServing(
+  row: RowDef,
+  ctx: Ctx,
+  env: BenchEnv = ctx.env,
+): Promise<{ port: number; proc: Started; owned: boolean; upstream: Started; check: string }> {
   const p = await row.start(env);
   let alive = true;
   void p.proc.exited.then(() => (alive = false));
   try {
-    await waitServing(p.port, SLUICE_PATH, REQUEST_HEADERS, 60_000, () => alive);
+    const r = await waitReady(row.section, p.port, ctx.spec, 60_000, () => alive);
+    return { ...p, check: r.detail };
   } catch (err) {
     if (p.owned) await stopGroup(p.proc);
     throw new Error(`${row.id}: ${(err as Error).message}; log: ${p.proc.logFile}`);
   }
-  return p;
+}
+
+/**
+ * The TLS rows: what the kernel says the proxy (and the origin) accepted
+ * during the measured run, to check that each request really had its own
+ * connection (so its own full TLS handshake: wrk never offers a session to
+ * resume) in the connection-per-request rows, and that connections were
+ * kept in the keep-alive rows. Up to 64 connections are still open when
+ * wrk stops, so "per request" can be a little above 1.
+ */
+function connectionsText(count: AcceptCount, requests: number, seconds: number): string {
+  const per = (n: number): string => (requests > 0 ? (n / requests).toFixed(2) : '–');
+  const [before, after] = count.backgroundPerS;
+  // Other processes' connections are estimated, not counted: say when they are too many to trust the result.
+  const noise = ((before + after) / 2) * seconds;
+  // What matters is connections per request (about 1, or about 0 with keep-alive): noise against the requests.
+  const base = Math.max(requests, 64);
+  const unsure = noise > 0.05 * base || Math.abs(before - after) * seconds > 0.05 * base;
+  // The estimate of the others' share can exceed a small count (keep-alive rows).
+  const proxy = Math.max(0, count.proxy);
+  return (
+    `measured run: ${fmtInt(proxy)} connections accepted by the proxy for ${fmtInt(requests)} requests ` +
+    `(${per(proxy)} per request), ${fmtInt(count.origin)} new upstream connections (${per(count.origin)} per request); ` +
+    `other processes' ${before.toFixed(0)}/s before and ${after.toFixed(0)}/s after subtracted` +
+    `${unsure ? ' (NOT RELIABLE: too many other connections)' : ''}; no session resumption (wrk never offers a session)`
+  );
 }
 
 async function measureRow(ctx: Ctx, row: RowDef, round: number): Promise<RunRecord> {
   const { opts } = ctx;
-  const p = await startServing(row, ctx.env);
+  const p = await startServing(row, ctx);
   try {
     const rss = new RssSampler(p.proc.pid).start();
-    const groups = p.owned ? [p.proc.pid, ctx.env.origin.pid] : [p.proc.pid];
+    const groups = p.owned ? [p.proc.pid, p.upstream.pid] : [p.proc.pid];
     const quiet = await waitQuiet(groups, opts.rowQuietWait);
     if (!quiet.quiet) log(`  machine busy (others ${quiet.otherPct.toFixed(0)} % of a core); measuring anyway`);
     const tag = `${row.id}-r${round}`;
-    await wrk(ctx, `${tag}-warmup`, 64, opts.warmup, p.port);
-    const a = snapshot(groups);
-    const w = await wrk(ctx, `${tag}-c64`, 64, opts.duration, p.port);
-    const use = cpuBetween(a, snapshot(groups));
-    const w1 = await wrk(ctx, `${tag}-c1`, 1, opts.oneConnDuration, p.port);
+    const checks = [p.check];
+    await load(ctx, row.section, `${tag}-warmup`, 64, opts.warmup, p.port);
+    const measure = async (): Promise<{ w: WrkResult; use: CpuUse }> => {
+      const a = snapshot(groups);
+      const w = await load(ctx, row.section, `${tag}-c64`, 64, opts.duration, p.port);
+      return { w, use: cpuBetween(a, snapshot(groups)) };
+    };
+    let w: WrkResult;
+    let use: CpuUse;
+    if (row.section === 'https' || row.section === 'https-close') {
+      const counted = await countAccepted(ctx.env.originPort, measure);
+      ({ w, use } = counted.result);
+      checks.push(connectionsText(counted.count, w.requests, w.durationUs / 1e6));
+    } else {
+      ({ w, use } = await measure());
+    }
+    const w1 = await load(ctx, row.section, `${tag}-c1`, 1, opts.oneConnDuration, p.port);
+    // Still right after the load (gRPC: the trailers h2load cannot see).
+    const after = await probeOnce(row.section, p.port, ctx.spec).catch((err: unknown) => ({
+      ok: false,
+      detail: (err as Error).message,
+    }));
+    if (!after.ok) {
+      checks.push(`FAILED after the load: ${after.detail}`);
+      log(`  ${row.id}: the check failed after the load: ${after.detail}`);
+    }
     const r = rss.stop();
     if (p.owned && p.proc.child.exitCode !== null) throw new Error(`${row.id} exited during the run`);
     const cpu = cpuRecord(use, !p.owned);
     const proxyCpuS = (cpu.proxyPct / 100) * use.seconds;
     return {
       row: row.id,
+      section: row.section,
       round,
       at: new Date().toISOString(),
       rps: w.rps,
@@ -129,6 +188,7 @@ async function measureRow(ctx: Ctx, row: RowDef, round: number): Promise<RunReco
       rss: r,
       quietBefore: quiet,
       disturbed: cpu.otherPct > DISTURBED_OTHER_PCT,
+      checks,
     };
   } finally {
     if (p.owned) await stopGroup(p.proc);
@@ -206,19 +266,29 @@ async function runTable(ctx: Ctx, rows: readonly RowDef[], startQuiet: QuietResu
   const summaries: RowSummary[] = [];
   for (const row of rows) {
     const rr = runs.filter((r) => r.row === row.id);
-    if (rr.length > 0) summaries.push(summarizeRow(row.id, row.label, row.group, rr));
+    if (rr.length > 0) summaries.push(summarizeRow(row.id, row.label, row.group, row.section, rr));
   }
   const targets = checkTargets(summaries);
   const versions = { sluice: sluiceRevision(opts.ref), ...toolVersions(ctx.tools), ...npmVersions() };
   const m = machine();
   const header =
     `Sluice ${versions.sluice} bench ${new Date().toISOString()}: ${m.nproc} × ${m.cpu}, Node ${process.version}, ` +
-    `${opts.rounds} round(s) × ${opts.duration} s at 64 connections + ${opts.oneConnDuration} s at 1 connection` +
+    `${opts.rounds} round(s) × ${opts.duration} s at 64 in flight + ${opts.oneConnDuration} s at 1 connection` +
     `${opts.quick ? ' (--quick)' : ''}, ${ctx.env.build.mode === 'build' ? 'tsc build' : 'tsx'}` +
     `${opts.ref === null ? '' : ` of ${opts.ref}`}` +
     `${opts.sluiceNodeFlags.length === 0 ? '' : `, Sluice with ${opts.sluiceNodeFlags.join(' ')}`}, ` +
     `${opts.pin ? 'pinned' : 'not pinned'}; others used ${startQuiet.otherPct.toFixed(0)} % of a core at start`;
-  const text = [header, '', resultTable(summaries), '', ratiosText(summaries), '', targetsText(targets)];
+  const text = [
+    header,
+    sectionsText(summaries),
+    ratiosText(summaries),
+    targetsText(targets),
+    observabilityText(summaries),
+  ]
+    .map((block) => block.trim())
+    .filter((block) => block !== '')
+    .join('\n\n')
+    .split('\n');
   if (failures.length > 0) text.push('', 'Failures:', ...failures.map((f) => `  ${f}`));
   process.stdout.write(`${text.join('\n')}\n`);
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -234,6 +304,7 @@ async function runTable(ctx: Ctx, rows: readonly RowDef[], startQuiet: QuietResu
         startQuiet,
         rows: summaries,
         targets,
+        observability: checkObservability(summaries),
         runs,
         failures,
       },
@@ -255,17 +326,17 @@ async function runProfile(ctx: Ctx, rows: readonly RowDef[]): Promise<number> {
     const dir = join(ctx.env.tmp, 'profile', row.id);
     mkdirSync(dir, { recursive: true });
     const env: BenchEnv = { ...ctx.env, extraNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] };
-    const p = await startServing(row, env);
+    const p = await startServing(row, ctx, env);
     let w: WrkResult;
     let use: CpuUse;
     // The measured run on the profiles' clock (process.hrtime, µs): start-up and warm-up are left out.
     let from = 0;
     let to = 0;
     try {
-      await wrk(ctx, `profile-${row.id}-warmup`, 64, ctx.opts.warmup, p.port);
+      await load(ctx, row.section, `profile-${row.id}-warmup`, 64, ctx.opts.warmup, p.port);
       const a = snapshot([p.proc.pid]);
       from = Number(process.hrtime.bigint() / 1000n);
-      w = await wrk(ctx, `profile-${row.id}`, 64, ctx.opts.duration, p.port);
+      w = await load(ctx, row.section, `profile-${row.id}`, 64, ctx.opts.duration, p.port);
       to = Number(process.hrtime.bigint() / 1000n);
       use = cpuBetween(a, snapshot([p.proc.pid]));
     } finally {
@@ -284,7 +355,7 @@ async function runProfile(ctx: Ctx, rows: readonly RowDef[]): Promise<number> {
     const cpu = use.groupPct[0];
     const sys = use.groupSysPct[0];
     process.stdout.write(
-      `${row.label} under --cpu-prof: ${fmtInt(w.rps)} req/s at 64 connections for ${ctx.opts.duration} s ` +
+      `${row.label} under --cpu-prof: ${fmtInt(w.rps)} req/s at 64 in flight for ${ctx.opts.duration} s ` +
         `(profiling slows it down); ${workers.length} worker profiles\n` +
         `From /proc over the same run: ${cpu.toFixed(0)} % of a core, ${((sys / cpu) * 100).toFixed(0)} % of it in the ` +
         `kernel, ${(((cpu / 100) * use.seconds * 1e6) / w.requests).toFixed(1)} µs per request; others used ` +
@@ -315,12 +386,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('bench: Linux only (it reads /proc and uses setsid/taskset)\n');
     return 1;
   }
-  const unknown = opts.rows.filter((id) => !ROWS.some((r) => r.id === id));
+  const unknown = opts.rows.filter((id) => !ROWS.some((r) => r.id === id) && !SECTIONS.includes(id as Section));
   if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown row(s) ${unknown.join(', ')}; rows: ${ROWS.map((r) => r.id).join(', ')}\n`);
+    process.stderr.write(
+      `bench: unknown row(s) ${unknown.join(', ')}; rows: ${ROWS.map((r) => r.id).join(', ')}; sections: ${SECTIONS.join(', ')}\n`,
+    );
     return 2;
   }
-  if (opts.profile && opts.rows.some((id) => ROWS.find((r) => r.id === id)?.node !== true)) {
+  // A section name selects its rows.
+  const selected = ROWS.filter((r) =>
+    opts.rows.length === 0
+      ? r.optional !== true
+      : opts.rows.includes(r.id) || (opts.rows.includes(r.section) && r.optional !== true),
+  );
+  if (opts.profile && opts.rows.length > 0 && selected.some((r) => !r.node)) {
     process.stderr.write('bench: --profile works on the Node.js rows only (sluice-w2 and the Node peers)\n');
     return 2;
   }
@@ -341,6 +420,7 @@ async function main(argv: string[]): Promise<number> {
   }
   tmp = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   let origin: Started | null = null;
+  let grpcOriginProc: Started | null = null;
   try {
     const n = availableParallelism();
     const pin = opts.pin && n >= 2;
@@ -355,10 +435,41 @@ async function main(argv: string[]): Promise<number> {
       build = buildForBench(REPO_ROOT, tmp, log, root);
     }
     const originPort = await freePort();
+    const rows = opts.profile && opts.rows.length === 0 ? [SLUICE_ROW] : selected;
     origin = startNginx({ tools, tmp }, 'origin', 'origin.nginx.conf', { PORT: originPort }, loadCpus);
     let originAlive = true;
     void origin.exited.then(() => (originAlive = false));
     await waitServing(originPort, SLUICE_PATH, REQUEST_HEADERS, 10_000, () => originAlive);
+    const grpcFiles = writeGrpcFiles(join(tmp, 'grpc'));
+    const spec: LoadSpec = {
+      tools,
+      cpus: loadCpus,
+      path: SLUICE_PATH,
+      headers: REQUEST_HEADERS,
+      grpcPath: GRPC_PATH,
+      grpcRequest: GRPC_REQUEST,
+      grpcDataFile: grpcFiles.requestFile,
+    };
+    let grpcOrigin: BenchEnv['grpcOrigin'] = null;
+    if (rows.some((r) => r.section === 'grpc')) {
+      const port = await freePort();
+      const proc = startNginx(
+        { tools, tmp },
+        'origin-grpc',
+        'origin-grpc.nginx.conf',
+        { PORT: port, ROOT: grpcFiles.root },
+        loadCpus,
+      );
+      grpcOrigin = { port, proc };
+      grpcOriginProc = proc;
+      let grpcAlive = true;
+      void proc.exited.then(() => (grpcAlive = false));
+      const r = await waitReady('grpc', port, spec, 10_000, () => grpcAlive);
+      log(`gRPC origin (nginx, 1 worker, h2c) on 127.0.0.1:${port}: ${r.detail}`);
+    }
+    const cert = rows.some((r) => r.section.startsWith('https'))
+      ? makeCert(tools.openssl, join(tmp, 'tls'), SLUICE_HOST)
+      : null;
     const logDir = join(tmp, 'logs');
     mkdirSync(logDir);
     const env: BenchEnv = {
@@ -366,24 +477,26 @@ async function main(argv: string[]): Promise<number> {
       tmp,
       originPort,
       origin,
+      grpcOrigin,
+      cert,
       proxyCpus,
       build,
       extraNodeFlags: [],
       sluiceNodeFlags: opts.sluiceNodeFlags,
     };
-    const ctx: Ctx = { opts, env, tools, loadCpus, logDir };
+    const ctx: Ctx = { opts, env, tools, spec, logDir };
     log(`origin (nginx, 1 worker) on 127.0.0.1:${originPort}; waiting up to ${opts.quietWait} s for a quiet machine`);
-    const q = await waitQuiet([origin.pid], opts.quietWait);
+    const q = await waitQuiet(grpcOrigin === null ? [origin.pid] : [origin.pid, grpcOrigin.proc.pid], opts.quietWait);
     log(
       q.quiet
         ? `quiet after ${q.waitedS.toFixed(0)} s`
         : `machine still busy after ${q.waitedS.toFixed(0)} s (others ${q.otherPct.toFixed(0)} % of a core); going on, runs are marked`,
     );
-    const rows = opts.rows.length === 0 ? ROWS : ROWS.filter((r) => opts.rows.includes(r.id));
-    if (opts.profile) return await runProfile(ctx, opts.rows.length === 0 ? [SLUICE_ROW] : rows);
+    if (opts.profile) return await runProfile(ctx, rows);
     return await runTable(ctx, rows, q);
   } finally {
     if (origin !== null) await stopGroup(origin);
+    if (grpcOriginProc !== null) await stopGroup(grpcOriginProc);
     if (opts.keepTmp) log(`temp dir kept: ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   }

@@ -31,11 +31,17 @@ export interface BenchOptions {
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
-  --duration S       seconds of the measured 64-connection run per row (default 10)
+  --duration S       seconds of the measured run at 64 in flight per row (default 10)
   --quick            1 round of 3 s runs, for developing the bench
   --rounds N         rounds, each over every row in rotating order (default 2); medians are reported
-  --rows a,b         only these rows (ids: origin, nginx-w2, haproxy-t2, sluice-w2, undici-w2,
-                     http-proxy-w2, fastify-w2, fast-gateway-w2)
+  --rows a,b         only these rows, or sections (all their rows). Sections and their rows:
+                       http1: origin, nginx-w2, haproxy-t2, sluice-w2, sluice-w2-obs, undici-w2,
+                              http-proxy-w2, fastify-w2, fast-gateway-w2
+                       https: nginx-tls, haproxy-tls, sluice-tls
+                       https-close: nginx-tls-close, haproxy-tls-close, sluice-tls-close
+                       h2c: nginx-h2c, haproxy-h2c, sluice-h2c
+                       grpc: nginx-grpc, haproxy-grpc, sluice-grpc
+                     and, only when named: sluice-w2-metrics, sluice-w2-log (metrics alone, access log alone)
   --quiet-wait S     longest wait for a quiet machine before starting (default 30; 5 before each row)
   --retry-disturbed N  after the rounds, up to N more passes over the rows whose runs were all disturbed
                      (default 0: the bench stays within its time)

@@ -14,7 +14,7 @@ export interface Started {
   readonly child: ChildProcess;
   /** Resolves with the exit code (or signal name) once the leader exits. */
   readonly exited: Promise<number | string>;
-  /** Where stdout and stderr go. */
+  /** Where stderr goes, and stdout unless `stdoutFile` was given. */
   readonly logFile: string;
 }
 
@@ -27,12 +27,15 @@ export interface StartOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   logFile: string;
+  /** Stdout apart from the log (Sluice's access log), or the log file when absent. */
+  stdoutFile?: string;
   /** CPU list for `taskset -c`, or null. */
   cpus?: string | null;
 }
 
 export function startGroup(o: StartOptions): Started {
   const fd = openSync(o.logFile, 'a');
+  const out = o.stdoutFile === undefined ? fd : openSync(o.stdoutFile, 'a');
   const [cmd, args] = o.cpus ? ['taskset', ['-c', o.cpus, o.cmd, ...o.args]] : [o.cmd, [...o.args]];
   let child: ChildProcess;
   try {
@@ -40,10 +43,11 @@ export function startGroup(o: StartOptions): Started {
       cwd: o.cwd,
       env: o.env ?? process.env,
       detached: true, // setsid(): own session and process group
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', out, fd],
     });
   } finally {
     closeSync(fd);
+    if (out !== fd) closeSync(out);
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${o.name}: could not start ${o.cmd}`);

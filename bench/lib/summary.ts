@@ -1,8 +1,10 @@
 /**
  * From runs to the table: medians per row over the rounds (disturbed runs
  * left out when undisturbed ones exist), ratios against NGINX measured in
- * the same bench, and the issue's targets.
+ * the same bench, and the issues' targets (issue 3: against NGINX; issue 5:
+ * the cost of metrics + access log).
  */
+import type { Section } from './load.ts';
 import type { RssResult } from './proc-stats.ts';
 import type { CpuUse, QuietResult } from './quiet.ts';
 import type { WrkResult } from './wrk.ts';
@@ -17,6 +19,7 @@ export interface Latency {
 
 export interface RunRecord {
   row: string;
+  section: Section;
   round: number;
   at: string;
   /** 64 connections. */
@@ -45,12 +48,15 @@ export interface RunRecord {
   rss: RssResult;
   quietBefore: QuietResult;
   disturbed: boolean;
+  /** What the row was checked to serve (TLS version and cipher, gRPC trailers, connections per request). */
+  checks: string[];
 }
 
 export interface RowSummary {
   id: string;
   label: string;
   group: string;
+  section: Section;
   runs: number;
   /** Runs the medians are taken over. */
   kept: number;
@@ -76,6 +82,8 @@ export interface RowSummary {
   rssIdleWorkerMiB: number;
   processes: number;
   errors: number;
+  /** The distinct checks over the runs. */
+  checks: string[];
 }
 
 export function median(xs: readonly number[]): number {
@@ -102,7 +110,13 @@ export function cpuRecord(use: CpuUse, proxyIsOrigin: boolean): RunRecord['cpu']
   };
 }
 
-export function summarizeRow(id: string, label: string, group: string, runs: readonly RunRecord[]): RowSummary {
+export function summarizeRow(
+  id: string,
+  label: string,
+  group: string,
+  section: Section,
+  runs: readonly RunRecord[],
+): RowSummary {
   const clean = runs.filter((r) => !r.disturbed);
   const kept = clean.length > 0 ? clean : runs;
   const m = (f: (r: RunRecord) => number): number => median(kept.map(f));
@@ -111,6 +125,7 @@ export function summarizeRow(id: string, label: string, group: string, runs: rea
     id,
     label,
     group,
+    section,
     runs: runs.length,
     kept: kept.length,
     disturbed: runs.length - clean.length,
@@ -132,6 +147,7 @@ export function summarizeRow(id: string, label: string, group: string, runs: rea
     rssIdleWorkerMiB: Math.max(...runs.map((r) => r.rss.idleMaxWorkerBytes)) / MiB,
     processes: Math.max(...runs.map((r) => r.rss.processes)),
     errors: runs.reduce((n, r) => n + r.errorCount + r.errorCount1, 0),
+    checks: [...new Set(runs.flatMap((r) => r.checks))],
   };
 }
 
@@ -210,6 +226,37 @@ export function checkTargets(rows: readonly RowSummary[]): TargetCheck[] {
     );
   }
   return out;
+}
+
+/** Issue 5: metrics + access log may cost at most this share of the throughput. */
+export const OBSERVABILITY_MAX_COST = 0.15;
+
+export interface ObservabilityCheck {
+  on: RowSummary;
+  off: RowSummary;
+  /** req/s with both on ÷ req/s with both off. */
+  ratio: number;
+  /** Extra proxy CPU per request with both on, µs. */
+  cpuUsDelta: number;
+  met: boolean;
+  note?: string;
+}
+
+/** sluice-w2-obs (metrics + text access log) against sluice-w2 (both off), same run. */
+export function checkObservability(rows: readonly RowSummary[]): ObservabilityCheck | null {
+  const on = rows.find((r) => r.id === 'sluice-w2-obs');
+  const off = rows.find((r) => r.id === 'sluice-w2');
+  if (on === undefined || off === undefined) return null;
+  const ratio = on.rps / off.rps;
+  const d = [on, off].filter((r) => r.disturbed === r.runs).map((r) => r.id);
+  return {
+    on,
+    off,
+    ratio,
+    cpuUsDelta: on.cpuUsPerRequest - off.cpuUsPerRequest,
+    met: ratio >= 1 - OBSERVABILITY_MAX_COST,
+    ...(d.length === 0 ? {} : { note: `not conclusive: every run of ${d.join(', ')} was disturbed` }),
+  };
 }
 
 export function fmtInt(n: number): string {

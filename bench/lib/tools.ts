@@ -1,6 +1,8 @@
 /**
- * The external programs the bench drives: wrk (load), nginx (origin and a
- * peer), HAProxy (a peer), all from Debian. Missing ones are installed with
+ * The external programs the bench drives: wrk (HTTP/1.1 load, plain and
+ * TLS), h2load (h2c and gRPC load, from nghttp2-client), nginx (origins and
+ * a peer), HAProxy (a peer), openssl (the TLS rows' certificate), all from
+ * Debian. Missing ones are installed with
  * apt-get when the bench runs as root; otherwise it stops with one line
  * saying what to install.
  */
@@ -10,11 +12,19 @@ import { delimiter, join } from 'node:path';
 
 export interface Tools {
   wrk: string;
+  h2load: string;
   nginx: string;
   haproxy: string;
+  openssl: string;
 }
 
-const PACKAGES: Record<keyof Tools, string> = { wrk: 'wrk', nginx: 'nginx', haproxy: 'haproxy' };
+const PACKAGES: Record<keyof Tools, string> = {
+  wrk: 'wrk',
+  h2load: 'nghttp2-client',
+  nginx: 'nginx',
+  haproxy: 'haproxy',
+  openssl: 'openssl',
+};
 
 /** Full path of an executable on PATH (plus the sbin folders, where Debian puts nginx), or null. */
 export function which(name: string): string | null {
@@ -62,10 +72,18 @@ export function ensureTools(log: (line: string) => void): Tools {
   }
   const found = (t: keyof Tools): string => {
     const p = which(t);
-    if (p === null) throw new MissingToolsError(`bench: ${t} still missing; install with: apt-get install -y ${t}`);
+    if (p === null) {
+      throw new MissingToolsError(`bench: ${t} still missing; install with: apt-get install -y ${PACKAGES[t]}`);
+    }
     return p;
   };
-  return { wrk: found('wrk'), nginx: found('nginx'), haproxy: found('haproxy') };
+  return {
+    wrk: found('wrk'),
+    h2load: found('h2load'),
+    nginx: found('nginx'),
+    haproxy: found('haproxy'),
+    openssl: found('openssl'),
+  };
 }
 
 /** One line of version for the report. */
@@ -86,6 +104,8 @@ export function toolVersions(t: Tools): Record<string, string> {
     nginx: v(t.nginx, ['-v'], /nginx\/(\S+)/),
     haproxy: v(t.haproxy, ['-v'], /version (\S+)/),
     wrk: v(t.wrk, ['-v'], /wrk (\S+)/),
+    h2load: v(t.h2load, ['--version'], /nghttp2\/(\S+)/),
+    openssl: v(t.openssl, ['version'], /OpenSSL (\S+)/),
     kernel,
   };
 }

@@ -13,6 +13,9 @@
  *
  * Every Service's EndpointSlice points at the origin, so whatever entry
  * answers, the request reaches the same nginx as the peers' do.
+ *
+ * The TLS rows get the same table behind an HTTPS listener that terminates
+ * with the bench's certificate (a `kubernetes.io/tls` Secret).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,8 +76,43 @@ ${rules}`;
 const backend = (svc: string, weight?: number): string =>
   `{ name: ${svc}, port: 80${weight === undefined ? '' : `, weight: ${weight}`} }`;
 
-/** Writes the configuration into `dir`; returns the number of HTTPRoutes. */
-export function writeSluiceConfig(dir: string, listenPort: number, originPort: number): number {
+/** The listener's certificate, when the listener is HTTPS. */
+export interface ListenerTls {
+  certPem: string;
+  keyPem: string;
+}
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+function listener(port: number, tls: ListenerTls | null): string {
+  if (tls === null)
+    return `    - { name: http, protocol: HTTP, port: ${port}, allowedRoutes: { namespaces: { from: Same } } }\n`;
+  return `    - name: https
+      protocol: HTTPS
+      port: ${port}
+      allowedRoutes: { namespaces: { from: Same } }
+      tls: { mode: Terminate, certificateRefs: [{ kind: Secret, name: bench-cert }] }
+`;
+}
+
+function secret(tls: ListenerTls): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: bench-cert, namespace: bench }
+type: kubernetes.io/tls
+data:
+  tls.crt: ${b64(tls.certPem)}
+  tls.key: ${b64(tls.keyPem)}
+`;
+}
+
+/** Writes the configuration into `dir` (an HTTPS listener when `tls` is given); returns the number of HTTPRoutes. */
+export function writeSluiceConfig(
+  dir: string,
+  listenPort: number,
+  originPort: number,
+  tls: ListenerTls | null = null,
+): number {
   mkdirSync(dir, { recursive: true });
   const gateway = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
@@ -91,8 +129,7 @@ metadata: { name: bench, namespace: bench }
 spec:
   gatewayClassName: sluice
   listeners:
-    - { name: http, protocol: HTTP, port: ${listenPort}, allowedRoutes: { namespaces: { from: Same } } }
-`;
+${listener(listenPort, tls)}`;
   const names = [...SERVICES, 'orders-v1', 'orders-v2', 'frontend', 'teams-default', 'teams-v2'];
   const backends = names.map((n) => service(n, originPort)).join('---\n');
 
@@ -165,5 +202,6 @@ spec:
   writeFileSync(join(dir, 'gateway.yaml'), gateway);
   writeFileSync(join(dir, 'backends.yaml'), backends);
   writeFileSync(join(dir, 'routes.yaml'), routes.join('---\n'));
+  if (tls !== null) writeFileSync(join(dir, 'secret.yaml'), secret(tls));
   return routes.length;
 }
