@@ -20,6 +20,8 @@ export interface Pem {
 export interface LeafOptions {
   cn: string;
   dns?: string[];
+  /** More subjectAltName entries in openssl's syntax (`email:a@b`, `IP:::1`, `URI:spiffe://…`). */
+  san?: string[];
   /** Negative: already expired. */
   days?: number;
   usage?: 'server' | 'client';
@@ -63,7 +65,8 @@ export class CertKit {
     const crt = join(this.dir, `${n}.crt`);
     const ext = join(this.dir, `${n}.ext`);
     const lines = [`extendedKeyUsage=${o.usage === 'client' ? 'clientAuth' : 'serverAuth'}`];
-    if (o.dns?.length) lines.push(`subjectAltName=${o.dns.map((d) => `DNS:${d}`).join(',')}`);
+    const sans = [...(o.dns ?? []).map((d) => `DNS:${d}`), ...(o.san ?? [])];
+    if (sans.length > 0) lines.push(`subjectAltName=${sans.join(',')}`);
     writeFileSync(ext, `${lines.join('\n')}\n`);
     openssl(['req', '-new', ...keyArgs(o.rsa === true), '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${o.cn}`]);
     const days = String(o.days ?? 2);

@@ -80,13 +80,15 @@ test('tls settings: only what is set; empty resumption turns it off; an empty AL
   });
 });
 
-test('client validation: Secret CAs by default, across namespaces with a ReferenceGrant; modes the data plane cannot enforce are refused', () => {
-  const caSecret = JSON.stringify({
+const caSecret = (): string =>
+  JSON.stringify({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: 'client-ca', namespace: 'certs' },
     data: { 'ca.crt': b64(pem('ca.crt')) },
   });
+
+test('client validation: Secret CAs by default, across namespaces with a ReferenceGrant, in every mode', () => {
   const grant = `
 apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
@@ -102,7 +104,7 @@ spec:
     docs(
       CLASS,
       tlsSecret('infra', 'cert'),
-      caSecret,
+      caSecret(),
       grant,
       ...gateways,
       ctp('strict', { ...target('strict'), ...validation({}) }),
@@ -116,9 +118,64 @@ spec:
   };
   assert.deepEqual(v('strict'), { mode: 'AllowValidOnly', verification: 'RequireAndVerify', cas: 1 });
   assert.deepEqual(accepted(r, 'strict'), ['Gateway strict: True Accepted']);
-  // VerifyIfGiven and Request would be served leniently (invalid certificates let in): refused, and the
-  // listeners fail closed rather than serve without the validation the user asked for.
-  for (const p of ['optional', 'any']) {
+  // The data plane enforces the relaxed modes as asked (proxy/tls/client-validation.ts).
+  assert.deepEqual(v('optional'), { mode: 'AllowInsecureFallback', verification: 'VerifyIfGiven', cas: 1 });
+  assert.deepEqual(v('any'), { mode: 'AllowInsecureFallback', verification: 'Request', cas: 1 });
+  for (const p of ['optional', 'any']) assert.deepEqual(accepted(r, p), [`Gateway ${p}: True Accepted`]);
+});
+
+test('client validation matchers are carried to the IR; a CRL or a matcher that can never be checked fails closed', () => {
+  const grant = `
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: ctp, namespace: certs}
+spec:
+  from: [{group: gateway.envoyproxy.io, kind: ClientTrafficPolicy, namespace: infra}]
+  to: [{group: "", kind: Secret}]`;
+  const validation = (extra: Record<string, unknown>) => ({
+    tls: { clientValidation: { caCertificateRefs: [{ name: 'client-ca', namespace: 'certs' }], ...extra } },
+  });
+  const pin = Buffer.alloc(32, 7).toString('base64');
+  const hash = 'AB:'.repeat(31) + 'AB';
+  const gateways = ['match', 'crl', 'oid', 'regex'].map((g) => gatewayYaml(g, { listeners: [HTTPS] }));
+  const r = run(
+    docs(
+      CLASS,
+      tlsSecret('infra', 'cert'),
+      caSecret(),
+      grant,
+      ...gateways,
+      ctp('match', {
+        ...target('match'),
+        ...validation({
+          subjectAltNames: {
+            uris: [{ type: 'Prefix', value: 'spiffe://td/' }],
+            otherNames: [{ oid: '1.3.6.1.4.1.311.20.2.3', value: 'u@corp' }],
+          },
+          spkiHashes: [pin],
+          certificateHashes: [hash],
+          allowExpiredCertificate: true,
+        }),
+      }),
+      ctp('crl', { ...target('crl'), ...validation({ crl: { refs: [{ name: 'client-ca', namespace: 'certs' }] } }) }),
+      ctp('oid', {
+        ...target('oid'),
+        ...validation({ subjectAltNames: { otherNames: [{ oid: '1.2.3.4', value: 'x' }] } }),
+      }),
+      ctp('regex', {
+        ...target('regex'),
+        ...validation({ subjectAltNames: { dnsNames: [{ type: 'RegularExpression', value: '(' }] } }),
+      }),
+    ),
+  );
+  assert.deepEqual(accepted(r, 'match'), ['Gateway match: True Accepted']);
+  const c = listener(r, 'match', 'https').tls?.clientValidation;
+  assert.deepEqual(c?.subjectAltNames, [
+    { type: 'URI', match: 'Prefix', value: 'spiffe://td/' },
+    { type: 'OtherName', oid: '1.3.6.1.4.1.311.20.2.3', match: 'Exact', value: 'u@corp' },
+  ]);
+  assert.deepEqual([c?.spkiHashes, c?.certificateHashes, c?.allowExpiredCertificate], [[pin], [hash], true]);
+  for (const p of ['crl', 'oid', 'regex']) {
     assert.deepEqual(accepted(r, p), [`Gateway ${p}: False Invalid`]);
     assert.equal(listener(r, p, 'https').tls?.clientValidation, undefined);
   }

@@ -13,6 +13,7 @@ import type { ProxyRuntime } from '../http/runtime.ts';
 import { RouteMatcher } from '../router/route-matcher.ts';
 import type { SecureContextCache } from '../tls/secure-contexts.ts';
 import { SniContexts, buildTlsListener, type TlsListener } from '../tls/sni-contexts.ts';
+import { mergeProxyProtocol, type ProxyProtocolMode } from '../listeners/client-address.ts';
 import { ListenerRoutes, SocketRouter, VirtualHostRoutes } from '../router/router.ts';
 import { BackendPicker, CompiledBackend } from '../upstream/backend.ts';
 import type { CompiledRoute, SocketTable } from './compiled-route.ts';
@@ -36,6 +37,8 @@ export interface CompiledSocket {
   readonly table: SocketTable;
   /** HTTPS sockets: certificates by SNI and client validation; null = cleartext. */
   readonly tls: SniContexts | null;
+  /** PROXY protocol header before HTTP / TLS (some listener enables it); undefined = none read. */
+  proxyProtocol?: ProxyProtocolMode;
 }
 
 export interface CompiledConfig {
@@ -109,6 +112,9 @@ export function compileConfig(
           continue;
         }
         s.listeners.push(l.name);
+        if (l.enableProxyProtocol === true) {
+          s.proxyProtocol = mergeProxyProtocol(s.proxyProtocol, l.proxyProtocolOptional === true);
+        }
         if (tls !== null) tlsListeners.get(key)!.push(tls);
       }
     }

@@ -1,7 +1,11 @@
 /**
  * Reads the SNI (and ALPN) of a TLS ClientHello without terminating TLS, so
  * that a TLS listener can route passthrough connections, and pick the
- * listener of a shared port before deciding whether to terminate.
+ * listener of a shared port before deciding whether to terminate (or, on
+ * HTTPS, which listener's context the handshake starts with). Also the key
+ * name of a session ticket offered for resumption (TLS 1.2 session_ticket,
+ * TLS 1.3 first pre_shared_key identity), so that a ticket of the previous
+ * key period can be given the context that still holds its key.
  *
  * Incremental: call it again with more bytes until it stops answering
  * `incomplete`. The ClientHello may span several TLS records and arrive in
@@ -17,12 +21,17 @@ export type ClientHelloResult =
       sni: string | undefined;
       /** ALPN protocols offered, in the client's order (empty without the extension). */
       alpn: string[];
+      /** First 16 bytes of the session ticket offered (OpenSSL's key name); undefined without one. */
+      ticketName?: Buffer;
     };
 
 const RECORD_HANDSHAKE = 22;
 const HANDSHAKE_CLIENT_HELLO = 1;
 const EXT_SERVER_NAME = 0;
 const EXT_ALPN = 16;
+const EXT_SESSION_TICKET = 35;
+const EXT_PRE_SHARED_KEY = 41;
+const TICKET_NAME_BYTES = 16;
 const NAME_TYPE_HOST = 0;
 /** TLSPlaintext.length must not exceed 2^14 (RFC 8446 §5.1). */
 const MAX_RECORD = 16384;
@@ -102,6 +111,7 @@ function parseBody(msg: Buffer): ClientHelloResult {
     r.bytes(r.u8()); // legacy_compression_methods
     let sni: string | undefined;
     let alpn: string[] = [];
+    let ticket: Buffer | undefined;
     if (r.left === 0) return { status: 'ok', sni, alpn }; // no extensions at all (old clients)
     const ext = new Reader(r.bytes(r.u16()));
     const seen = new Set<number>();
@@ -116,9 +126,14 @@ function parseBody(msg: Buffer): ClientHelloResult {
         sni = name;
       } else if (type === EXT_ALPN) {
         alpn = protocols(body);
+      } else if (type === EXT_SESSION_TICKET) {
+        ticket ??= body;
+      } else if (type === EXT_PRE_SHARED_KEY) {
+        ticket = firstPskIdentity(body);
       }
     }
-    return { status: 'ok', sni, alpn };
+    if (ticket === undefined || ticket.length < TICKET_NAME_BYTES) return { status: 'ok', sni, alpn };
+    return { status: 'ok', sni, alpn, ticketName: ticket.subarray(0, TICKET_NAME_BYTES) };
   } catch {
     return invalid('truncated ClientHello');
   }
@@ -139,6 +154,13 @@ function serverName(body: Buffer): string | undefined | null {
   if (name === undefined) return undefined;
   const host = name.toLowerCase().replace(/\.$/, '');
   return isHostname(host) ? host : null;
+}
+
+/** The first identity of a pre_shared_key extension (a ticket, for resumption). */
+function firstPskIdentity(body: Buffer): Buffer {
+  const r = new Reader(body);
+  const identities = new Reader(r.bytes(r.u16()));
+  return identities.bytes(identities.u16());
 }
 
 function protocols(body: Buffer): string[] {

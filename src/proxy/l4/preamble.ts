@@ -1,16 +1,19 @@
 /**
- * What an L4 listener reads before it can pick a route: the client's PROXY
- * protocol header (consumed) and/or the TLS ClientHello (only inspected:
- * its bytes are kept for the backend or the local TLS server). Bounded in
- * bytes and time; the socket is left paused with no data listener, so that
- * whoever takes it over (pipe, TLSSocket) reads from where this stopped.
+ * What a listener reads before it can pick a route or start TLS: the
+ * client's PROXY protocol header (consumed; required or optional) and/or
+ * the TLS ClientHello (only inspected: its bytes are kept for the backend
+ * or the local TLS server). Bounded in bytes and time; the socket is left
+ * paused with no data listener, so that whoever takes it over (pipe,
+ * TLSSocket, HTTP parser) reads from where this stopped.
  */
 import type { Socket } from 'node:net';
 import { parseClientHello } from './client-hello.ts';
-import { decodeProxyHeader, type ProxyHeader } from './proxy-protocol.ts';
+import { decodeProxyHeader, mayBeProxyHeader, type ProxyHeader } from './proxy-protocol.ts';
 
 export interface PreambleOptions {
   proxyProtocol: boolean;
+  /** With `proxyProtocol`: a connection that does not start with a PROXY header is served without one. */
+  proxyProtocolOptional?: boolean;
   clientHello: boolean;
   maxBytes: number;
   timeoutMs: number;
@@ -19,7 +22,7 @@ export interface PreambleOptions {
 export interface Preamble {
   proxy?: ProxyHeader;
   /** Set when `clientHello` was asked for. */
-  hello?: { sni: string | undefined; alpn: string[] };
+  hello?: { sni: string | undefined; alpn: string[]; ticketName?: Buffer };
   /** Bytes read after the PROXY header (the ClientHello among them), still to be forwarded. */
   rest: Buffer;
 }
@@ -49,6 +52,7 @@ export function readPreamble(socket: Socket, opts: PreambleOptions, done: (r: Pr
   const onEnd = (): void => finish({ ok: false, reason: 'client closed before sending its preamble' });
   const onData = (chunk: Buffer): void => {
     data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
+    if (needProxy && opts.proxyProtocolOptional === true && !mayBeProxyHeader(data)) needProxy = false;
     if (needProxy) {
       const p = decodeProxyHeader(data);
       if (p.status === 'invalid') return finish({ ok: false, reason: `PROXY header: ${p.reason}` });
@@ -62,7 +66,8 @@ export function readPreamble(socket: Socket, opts: PreambleOptions, done: (r: Pr
     const h = parseClientHello(data);
     if (h.status === 'invalid') return finish({ ok: false, reason: `ClientHello: ${h.reason}` });
     if (h.status === 'ok') {
-      return finish({ ok: true, preamble: { proxy, hello: { sni: h.sni, alpn: h.alpn }, rest: data } });
+      const hello = { sni: h.sni, alpn: h.alpn, ticketName: h.ticketName };
+      return finish({ ok: true, preamble: { proxy, hello, rest: data } });
     }
     if (data.length >= opts.maxBytes) finish({ ok: false, reason: `ClientHello larger than ${opts.maxBytes} bytes` });
   };

@@ -3,7 +3,8 @@
  * connection's bytes that carries the original client and destination
  * addresses across a proxy. Encoded towards backends that ask for it
  * (BackendIR.proxyProtocol) and decoded from clients on listeners that
- * require it (ListenerIR.enableProxyProtocol).
+ * require it (ListenerIR.enableProxyProtocol), or accept it without
+ * requiring it (ListenerIR.proxyProtocolOptional: the first bytes tell).
  *
  * Spec: https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt
  */
@@ -139,6 +140,15 @@ export function decodeProxyHeader(data: Buffer): ProxyDecodeResult {
     return data.length < V1_PREFIX.length ? { status: 'incomplete' } : decodeV1(data);
   }
   return { status: 'invalid', reason: 'no PROXY protocol header' };
+}
+
+/**
+ * False once the first bytes show no PROXY header can follow (neither the v1
+ * `PROXY ` nor the v2 signature); true while they still could, so an
+ * optional header is told apart after at most 12 bytes.
+ */
+export function mayBeProxyHeader(data: Buffer): boolean {
+  return startsWithPrefix(data, V2_SIGNATURE) || startsWithPrefix(data, V1_PREFIX);
 }
 
 /** True when `data` and `prefix` agree on their common length. */

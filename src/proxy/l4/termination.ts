@@ -2,12 +2,15 @@
  * TLS termination for TLS listeners in Terminate mode: the listener's
  * certificates as ready SecureContexts, chosen by the SNI already read from
  * the ClientHello (a certificate whose names cover it, else the first), and
- * the listener's client certificate policy. Built once per configuration.
+ * the listener's client certificate policy (what OpenSSL cannot decide is
+ * checked by `accepts` once the handshake is done, before any byte reaches
+ * a backend). Built once per configuration.
  */
 import { X509Certificate } from 'node:crypto';
-import tls, { type SecureContext } from 'node:tls';
+import tls, { type SecureContext, type TLSSocket } from 'node:tls';
 import type { ListenerTLSIR } from '../../ir/types.ts';
 import { HostTable } from '../router/host-table.ts';
+import { buildClientCertPolicy, settleAuthorization, type ClientCertPolicy } from '../tls/client-validation.ts';
 import { resolveTlsSettings } from '../tls/tls-settings.ts';
 
 export class Termination {
@@ -15,6 +18,7 @@ export class Termination {
   private readonly first: SecureContext;
   readonly requestCert: boolean;
   readonly rejectUnauthorized: boolean;
+  private readonly client: ClientCertPolicy | null;
 
   /** Throws when node refuses a certificate or key (the caller reports the listener). */
   constructor(t: ListenerTLSIR, problems: string[]) {
@@ -38,8 +42,20 @@ export class Termination {
       for (const name of dnsNames(c.certPem)) this.byName.add(name, ctx);
     }
     this.first = first!;
-    this.requestCert = cas.length > 0;
-    this.rejectUnauthorized = this.requestCert && t.clientValidation?.mode !== 'AllowInsecureFallback';
+    this.client = cas.length > 0 ? buildClientCertPolicy(t.clientValidation!, 'clientValidation') : null;
+    this.requestCert = this.client !== null;
+    this.rejectUnauthorized = this.client?.plain === true;
+  }
+
+  /**
+   * The client certificate policy's verdict on a completed handshake. The
+   * socket is not a tls.Server's, so OpenSSL's result is read here: even
+   * `rejectUnauthorized` only refuses a missing certificate by itself.
+   */
+  accepts(socket: TLSSocket): boolean {
+    if (this.client === null) return true;
+    settleAuthorization(socket);
+    return this.client.plain ? socket.authorized : this.client.accepts(socket);
   }
 
   contextFor(sni: string | undefined): SecureContext {

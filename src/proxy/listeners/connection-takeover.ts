@@ -5,6 +5,8 @@
  * HTTP/2 first while the server keeps what only it does for HTTP/1
  * (connection tracking, header and request timeouts, idle closing) and
  * stays the one that listens, so `close()` still waits for every socket.
+ * tls.Server's own 'connection' listener (which starts TLS) is taken over
+ * the same way, to read the ClientHello first.
  */
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';

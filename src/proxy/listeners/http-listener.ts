@@ -4,7 +4,8 @@
  * cleartext the first bytes choose (h2c with prior knowledge); over TLS
  * (HTTPS listeners) ALPN does. The routing table, and for HTTPS the SNI
  * contexts, are swapped by assignment when a new IR is applied; a request
- * reads the table once, when it arrives, and keeps it.
+ * reads the table once, when it arrives, and keeps it. With PROXY protocol
+ * on, its header comes first, before either (client-address.ts).
  */
 import http, { type IncomingMessage, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,7 +15,9 @@ import { writeRawResponse, type ListenerInfo } from '../http/request-context.ts'
 import type { ProxyRuntime } from '../http/runtime.ts';
 import { H2Endpoint } from '../http2/h2-endpoint.ts';
 import { sniffPreface } from '../http2/preface-sniffer.ts';
+import { readPreamble } from '../l4/preamble.ts';
 import type { SniContexts } from '../tls/sni-contexts.ts';
+import { adoptClientAddress, type ProxyProtocolMode } from './client-address.ts';
 import { onClientError } from './client-error.ts';
 import { takeOverConnections } from './connection-takeover.ts';
 import { TlsTermination, type HttpsServer } from './https-listener.ts';
@@ -34,6 +37,8 @@ export class HttpListener implements ListenerInfo {
   private readonly sniffing = new Set<Socket>();
   private closing: Promise<void> | null = null;
   private readonly forceTimers: NodeJS.Timeout[] = [];
+  /** Cleartext: read a PROXY header first (HTTPS: TlsTermination reads it with the ClientHello). */
+  private proxyProtocol: ProxyProtocolMode | undefined;
 
   constructor(
     private readonly runtime: ProxyRuntime,
@@ -42,8 +47,10 @@ export class HttpListener implements ListenerInfo {
     readonly requestedPort: number,
     table: SocketTable,
     tls: SniContexts | null,
+    proxyProtocol?: ProxyProtocolMode,
   ) {
     this.table = table;
+    this.proxyProtocol = proxyProtocol;
     this.scheme = tls === null ? 'http' : 'https';
     this.h2 = new H2Endpoint(runtime, this);
     const t = runtime.tuning;
@@ -64,6 +71,7 @@ export class HttpListener implements ListenerInfo {
       this.server = server;
     } else {
       this.tls = new TlsTermination(tls, t, options, (socket) => this.h2.accept(socket));
+      this.tls.proxyProtocol = proxyProtocol;
       this.server = this.tls.server;
     }
     const server = this.server;
@@ -94,9 +102,11 @@ export class HttpListener implements ListenerInfo {
     return a !== null && typeof a === 'object' ? a.port : this.requestedPort;
   }
 
-  /** Takes a new configuration: routing table and, for HTTPS, certificates and TLS policy. */
-  update(table: SocketTable, tls: SniContexts | null): void {
+  /** Takes a new configuration: routing table, PROXY protocol and, for HTTPS, certificates and TLS policy. */
+  update(table: SocketTable, tls: SniContexts | null, proxyProtocol?: ProxyProtocolMode): void {
     this.table = table;
+    this.proxyProtocol = proxyProtocol;
+    if (this.tls !== null) this.tls.proxyProtocol = proxyProtocol;
     if (tls !== null) this.tls?.update(tls);
   }
 
@@ -142,18 +152,50 @@ export class HttpListener implements ListenerInfo {
       server.closeIdleConnections();
       this.h2.drain();
       for (const s of this.sniffing) s.destroy();
+      this.tls?.destroyReading();
     });
     return this.closing;
   }
 
   private sniff(socket: Socket, http1: (socket: Socket) => void): void {
     this.sniffing.add(socket);
+    socket.once('close', () => this.sniffing.delete(socket));
+    const pp = this.proxyProtocol;
+    if (pp === undefined) {
+      this.sniffProtocol(socket, http1);
+      return;
+    }
+    const t = this.runtime.tuning;
+    const opts = {
+      proxyProtocol: true,
+      proxyProtocolOptional: pp === 'optional',
+      clientHello: false,
+      maxBytes: t.tlsClientHelloMaxBytes,
+      timeoutMs: t.headersTimeoutMs,
+    };
+    const onError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onError);
+    readPreamble(socket, opts, (r) => {
+      socket.off('error', onError);
+      if (!r.ok) {
+        socket.destroy();
+        return;
+      }
+      adoptClientAddress(socket, r.preamble.proxy);
+      if (r.preamble.rest.length > 0) socket.unshift(r.preamble.rest);
+      this.sniffProtocol(socket, http1);
+      socket.resume(); // readPreamble left it paused
+    });
+  }
+
+  private sniffProtocol(socket: Socket, http1: (socket: Socket) => void): void {
     sniffPreface(socket, this.runtime.tuning.headersTimeoutMs, (protocol) => {
       this.sniffing.delete(socket);
       if (protocol === 'h2') this.h2.accept(socket);
       else http1(socket);
     });
-    socket.once('close', () => this.sniffing.delete(socket));
   }
 
   private cutAll(): void {

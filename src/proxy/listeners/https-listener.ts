@@ -1,24 +1,37 @@
 /**
- * The TLS half of an HTTPS listener: node's https.Server with certificates
- * chosen by SNI from contexts built at apply time (tls/sni-contexts.ts),
- * ALPN `h2` or `http/1.1` per listener, client certificates asked for and
- * checked as the listeners' frontend validation says, and a bounded
- * handshake. After the handshake, `h2` connections go to the HTTP/2
+ * The TLS half of an HTTPS listener: node's https.Server, but the listener
+ * of a shared port is picked before TLS starts, from the SNI of the
+ * ClientHello (read without consuming it, l4/preamble.ts), so that the
+ * handshake runs with that listener's own context: its certificates (RSA
+ * and ECDSA side by side), versions, ciphers, curves and client
+ * certificate policy (tls/sni-contexts.ts). ALPN `h2` or `http/1.1` per
+ * listener; the ClientHello read and the handshake are bounded. After the
+ * handshake the client certificate policy is checked where OpenSSL cannot
+ * (tls/client-validation.ts), then `h2` connections go to the HTTP/2
  * endpoint and the rest to node's HTTP/1 handling of the same server.
  */
 import type { IncomingMessage, ServerOptions as HttpServerOptions } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { ProxyResponse } from '../http/handle-request.ts';
 import type { ProxyTuning } from '../http/tuning.ts';
-import type { SniContexts } from '../tls/sni-contexts.ts';
+import { readPreamble } from '../l4/preamble.ts';
+import type { ProxyHeader } from '../l4/proxy-protocol.ts';
+import type { SniContexts, TlsListener } from '../tls/sni-contexts.ts';
+import { adoptClientAddress, type ProxyProtocolMode } from './client-address.ts';
 import { takeOverConnections } from './connection-takeover.ts';
 
 export type HttpsServer = https.Server<typeof IncomingMessage, typeof ProxyResponse>;
 
-/** node reads these per connection; they are plain properties of tls.Server, missing from its types. */
-interface ClientCertFlags {
+/**
+ * What node's tls.Server reads when it wraps a new connection (its
+ * `tlsConnectionListener`, synchronously): plain properties, missing from
+ * its types. Set right before each wrap, they make that one handshake use
+ * the selected listener's context and client certificate flags.
+ */
+interface PerConnection {
+  _sharedCreds: SecureContext;
   requestCert: boolean;
   rejectUnauthorized: boolean;
 }
@@ -26,31 +39,39 @@ interface ClientCertFlags {
 export class TlsTermination {
   readonly server: HttpsServer;
   private contexts: SniContexts;
-  private defaultKey: string;
+  /** Connections whose ClientHello is still being read. */
+  private readonly reading = new Set<Socket>();
+  /** A PROXY header comes before the ClientHello (the socket's listeners enable it). */
+  proxyProtocol: ProxyProtocolMode | undefined;
+  /** What was read on a raw socket before TLS, for the TLS socket node wraps it in. */
+  private readonly before = new WeakMap<Socket, { listener: TlsListener; proxy: ProxyHeader | undefined }>();
 
   constructor(
     contexts: SniContexts,
-    tuning: ProxyTuning,
+    private readonly tuning: ProxyTuning,
     httpOptions: HttpServerOptions<typeof IncomingMessage, typeof ProxyResponse>,
     h2: (socket: Socket) => void,
   ) {
     this.contexts = contexts;
-    this.defaultKey = contexts.defaultKey;
     this.server = https.createServer<typeof IncomingMessage, typeof ProxyResponse>({
       ...httpOptions,
       ...contexts.defaultOptions,
-      requestCert: contexts.requestCert,
-      rejectUnauthorized: contexts.rejectUnauthorized,
       handshakeTimeout: tuning.tlsHandshakeTimeoutMs,
-      // Contexts are ready-made: a handshake costs one table lookup.
-      SNICallback: (servername, cb) => cb(null, this.contexts.sniContext(servername)),
+      // The context was chosen before the handshake: SNI keeps it.
+      SNICallback: (_servername, cb) => cb(null, undefined),
       ALPNCallback: ({ servername, protocols }) => this.contexts.alpn(servername, protocols),
     });
-    this.server.setTicketKeys(ticketKeysOf(contexts));
+    if (!('_sharedCreds' in this.server)) throw new Error("node's tls.Server no longer has _sharedCreds");
+    takeOverConnections(this.server, 'connection', (socket, startTls) => this.accept(socket, startTls));
     takeOverConnections(this.server, 'secureConnection', (socket, http1) => {
       const s = socket as TLSSocket;
-      const c = this.contexts;
-      if (c.checkPerConnection && !s.authorized && c.select(s.servername).validation === 'AllowValidOnly') {
+      // node's TLSSocket keeps the socket it wraps as `_parent`.
+      const raw = (s as unknown as { _parent?: Socket })._parent;
+      const pre = raw === undefined ? undefined : this.before.get(raw);
+      if (pre?.proxy !== undefined) adoptClientAddress(s, pre.proxy);
+      // The policy of the listener whose context (CAs) the handshake used, even if a new IR came in since.
+      const l = pre?.listener ?? this.contexts.select(s.servername);
+      if (l.checkAfterHandshake && !l.client!.accepts(s)) {
         s.destroy();
         return;
       }
@@ -74,17 +95,45 @@ export class TlsTermination {
    */
   update(next: SniContexts): void {
     this.contexts = next;
-    const flags = this.server as unknown as ClientCertFlags;
-    flags.requestCert = next.requestCert;
-    flags.rejectUnauthorized = next.rejectUnauthorized;
-    if (next.defaultKey !== this.defaultKey) {
-      this.server.setSecureContext(next.defaultOptions);
-      this.server.setTicketKeys(ticketKeysOf(next));
-      this.defaultKey = next.defaultKey;
-    }
   }
-}
 
-function ticketKeysOf(c: SniContexts): Buffer {
-  return c.defaultOptions.ticketKeys as Buffer;
+  /** Cuts the connections still sending their ClientHello (closing). */
+  destroyReading(): void {
+    for (const s of this.reading) s.destroy();
+  }
+
+  /** Reads the ClientHello, selects the listener, then lets node start TLS with its context. */
+  private accept(socket: Socket, startTls: (socket: Socket) => void): void {
+    this.reading.add(socket);
+    socket.once('close', () => this.reading.delete(socket));
+    const pp = this.proxyProtocol;
+    const opts = {
+      proxyProtocol: pp !== undefined,
+      proxyProtocolOptional: pp === 'optional',
+      clientHello: true,
+      maxBytes: this.tuning.tlsClientHelloMaxBytes,
+      timeoutMs: this.tuning.tlsHandshakeTimeoutMs,
+    };
+    const onError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onError);
+    readPreamble(socket, opts, (r) => {
+      this.reading.delete(socket);
+      socket.off('error', onError);
+      if (!r.ok) {
+        socket.destroy();
+        return;
+      }
+      const hello = r.preamble.hello!;
+      const l = this.contexts.select(hello.sni);
+      this.before.set(socket, { listener: l, proxy: r.preamble.proxy });
+      socket.unshift(r.preamble.rest);
+      const server = this.server as unknown as PerConnection;
+      server._sharedCreds = this.contexts.contextFor(l, hello.ticketName);
+      server.requestCert = l.client !== null;
+      server.rejectUnauthorized = l.rejectUnauthorized;
+      startTls(socket);
+    });
+  }
 }

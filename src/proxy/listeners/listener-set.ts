@@ -33,7 +33,7 @@ export class ListenerSet {
       [...config.sockets.values()]
         .filter((s) => !this.listeners.has(s.key))
         .map(async (s) => {
-          const l = new HttpListener(this.runtime, s.address, s.boundPort, s.table, s.tls);
+          const l = new HttpListener(this.runtime, s.address, s.boundPort, s.table, s.tls, s.proxyProtocol);
           try {
             await l.listen();
             fresh.set(s.key, l);
@@ -50,7 +50,7 @@ export class ListenerSet {
     for (const s of config.sockets.values()) {
       const l = this.listeners.get(s.key) ?? fresh.get(s.key);
       if (l === undefined) continue;
-      l.update(s.table, s.tls);
+      l.update(s.table, s.tls, s.proxyProtocol);
       this.listeners.set(s.key, l);
       bound.push(describe(s, l));
     }

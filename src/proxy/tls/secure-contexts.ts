@@ -31,25 +31,28 @@ export class SecureContextCache {
 
   constructor(readonly tickets: TicketKeys) {}
 
-  /** Throws (node's message) when the PEMs are unusable, e.g. a key that does not match its certificate. */
-  get(spec: ContextSpec): SecureContext {
-    const key = this.keyOf(spec);
+  /**
+   * Throws (node's message) when the PEMs are unusable, e.g. a key that does
+   * not match its certificate. `period`: whose ticket key (default: now).
+   */
+  get(spec: ContextSpec, period = this.tickets.period): SecureContext {
+    const key = this.keyOf(spec, period);
     this.used.add(key);
     let ctx = this.contexts.get(key);
     if (ctx === undefined) {
-      ctx = tls.createSecureContext(this.options(spec));
+      ctx = tls.createSecureContext(this.options(spec, period));
       this.contexts.set(key, ctx);
     }
     return ctx;
   }
 
-  /** Full options for the same context, for `server.setSecureContext()` (the context used without SNI). */
-  options(spec: ContextSpec): SecureContextOptions {
+  /** Full options for the same context (the server's initial one). */
+  options(spec: ContextSpec, period = this.tickets.period): SecureContextOptions {
     const opts: SecureContextOptions = {
       ...spec.settings.context,
       key: spec.certificates.map((c) => c.keyPem),
       cert: spec.certificates.map((c) => c.certPem),
-      ticketKeys: this.tickets.current(),
+      ticketKeys: this.tickets.keyFor(period),
       sessionIdContext: spec.sessionIdContext,
     };
     if (spec.caPems.length > 0) opts.ca = [...spec.caPems];
@@ -57,9 +60,9 @@ export class SecureContextCache {
   }
 
   /** Identity of a spec's context (its content and the ticket key period). */
-  keyOf(spec: ContextSpec): string {
+  keyOf(spec: ContextSpec, period = this.tickets.period): string {
     const h = createHash('sha256');
-    h.update(`${this.tickets.period}\0${spec.settings.key}\0${spec.sessionIdContext}\0`);
+    h.update(`${period}\0${spec.settings.key}\0${spec.sessionIdContext}\0`);
     for (const c of spec.certificates) h.update(`${c.certPem}\0${c.keyPem}\0`);
     h.update('\0');
     for (const ca of spec.caPems) h.update(`${ca}\0`);

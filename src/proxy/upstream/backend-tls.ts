@@ -1,6 +1,8 @@
 /**
  * TLS towards a backend (BackendTLSPolicy, already merged into the IR):
  * trust anchors, SNI, optional client certificate and the SAN check.
+ * Envoy Gateway Backend `tls.insecureSkipVerify` turns verification off
+ * (chain and names) but still sends the SNI and any client certificate.
  */
 import { createHash } from 'node:crypto';
 import tls, { type ConnectionOptions, type PeerCertificate } from 'node:tls';
@@ -8,12 +10,15 @@ import type { BackendTLSIR } from '../../ir/types.ts';
 
 export function backendTlsOptions(t: BackendTLSIR): ConnectionOptions {
   const ca = t.systemCAs ? [...tls.rootCertificates, ...t.caPems] : t.caPems;
-  const opts: ConnectionOptions = {
-    servername: t.sni,
-    ca: ca.length > 0 ? ca : undefined,
-    rejectUnauthorized: true,
-    checkServerIdentity: (_host, cert) => checkIdentity(t, cert),
-  };
+  const opts: ConnectionOptions =
+    t.insecureSkipVerify === true
+      ? { servername: t.sni, rejectUnauthorized: false, checkServerIdentity: () => undefined }
+      : {
+          servername: t.sni,
+          ca: ca.length > 0 ? ca : undefined,
+          rejectUnauthorized: true,
+          checkServerIdentity: (_host, cert) => checkIdentity(t, cert),
+        };
   if (t.clientCertificate) {
     opts.cert = t.clientCertificate.certPem;
     opts.key = t.clientCertificate.keyPem;

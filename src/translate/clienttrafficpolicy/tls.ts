@@ -14,18 +14,31 @@
  * ReferenceGrant, another one. Any unusable reference is an error: the
  * caller then fails the listener closed rather than serve without the
  * client authentication asked for. Without any reference there is no
- * validation (Envoy Gateway's behaviour).
+ * validation (Envoy Gateway's behaviour). The mode (`optional` relaxes the
+ * Require* ones), SAN matchers, SPKI pins, certificate hashes and
+ * `allowExpiredCertificate` are enforced by the data plane
+ * (proxy/tls/client-validation.ts); matchers it could never satisfy (an
+ * invalid regular expression, an otherName OID node does not decode) and
+ * `crl` (not implemented) are errors, so the listener fails closed.
  */
 import type { ClientTrafficPolicy } from '../../api/generated/index.ts';
 import type { ClientValidationIR, SubjectAltNameMatchIR, TLSSettingsIR } from '../../ir/types.ts';
 import { parseCertificates } from '../backendtlspolicy/ca-bundle.ts';
 import { ENVOY_GATEWAY_GROUP, type TranslationContext } from '../context.ts';
+import { regexError } from '../route/regex.ts';
 import { secretValue } from '../tls/certificates.ts';
 
 type TLSSpec = NonNullable<ClientTrafficPolicy['spec']['tls']>;
 type ValidationSpec = NonNullable<TLSSpec['clientValidation']>;
 
 const FIELD = 'spec.tls.clientValidation';
+
+/** otherName OIDs the data plane can read from a certificate (node decodes these only; proxy/tls/client-validation.ts). */
+const MATCHABLE_OTHER_NAMES: Readonly<Record<string, string>> = {
+  '1.3.6.1.4.1.311.20.2.3': 'UPN',
+  '1.3.6.1.5.5.7.8.5': 'XmppAddr',
+  '1.3.6.1.5.5.7.8.7': 'SRVName',
+};
 
 /** The TLS parameters the policy sets, or undefined when it sets none. */
 export function tlsSettings(tls: TLSSpec | undefined): TLSSettingsIR | undefined {
@@ -66,15 +79,9 @@ export function clientValidation(
   });
   if (errors.length > 0) return { error: errors.join('; ') };
   const verification = withOptional(spec.mode ?? 'RequireAndVerify', spec.optional === true);
-  // Security settings the data plane cannot enforce yet are refused, never served leniently: an ignored
-  // matcher or a relaxed mode would let in clients the user meant to keep out (fail closed instead).
-  const unenforced = unenforcedValidation(spec, verification);
-  if (unenforced.length > 0) {
-    return { error: unenforced.map((f) => `${FIELD}.${f}: not supported by Sluice yet`).join('; ') };
-  }
   const v: ClientValidationIR = {
     caPems,
-    // The data plane has two modes; anything short of RequireAndVerify is served by the lenient one.
+    // The Gateway API's two modes, nearest first: only RequireAndVerify refuses every client without a valid certificate.
     mode: verification === 'RequireAndVerify' ? 'AllowValidOnly' : 'AllowInsecureFallback',
     verification,
   };
@@ -83,20 +90,32 @@ export function clientValidation(
   if (spec.spkiHashes?.length) v.spkiHashes = [...spec.spkiHashes];
   if (spec.certificateHashes?.length) v.certificateHashes = [...spec.certificateHashes];
   if (spec.allowExpiredCertificate) v.allowExpiredCertificate = true;
+  // What the data plane cannot enforce as written is refused, never served leniently (fail closed).
+  const unusable = unenforceable(spec, sans);
+  if (unusable.length > 0) return { error: unusable.join('; ') };
   return { validation: v };
 }
 
-/** The fields (with their values) of a validation the data plane cannot enforce as written. */
-function unenforcedValidation(
-  spec: ValidationSpec,
-  verification: NonNullable<ClientValidationIR['verification']>,
-): string[] {
+/** Fields the data plane could not enforce: a CRL, matchers that could never be checked. */
+function unenforceable(spec: ValidationSpec, sans: readonly SubjectAltNameMatchIR[]): string[] {
   const out: string[] = [];
-  if (verification !== 'RequireAndVerify') out.push(`mode ${verification}`);
-  if (spec.subjectAltNames) out.push('subjectAltNames');
-  if (spec.spkiHashes?.length) out.push('spkiHashes');
-  if (spec.certificateHashes?.length) out.push('certificateHashes');
-  if (spec.allowExpiredCertificate) out.push('allowExpiredCertificate');
+  if (spec.crl) out.push(`${FIELD}.crl: not supported by Sluice yet`);
+  for (const m of sans) {
+    const where = `${FIELD}.subjectAltNames`;
+    if (m.type === 'OtherName' && (m.oid === undefined || MATCHABLE_OTHER_NAMES[m.oid] === undefined)) {
+      const known = Object.entries(MATCHABLE_OTHER_NAMES).map(([oid, name]) => `${oid} (${name})`);
+      out.push(`${where}: otherName OID ${m.oid ?? '(none)'} cannot be matched; supported: ${known.join(', ')}`);
+    }
+    const bad = m.match === 'RegularExpression' ? regexError(m.value) : undefined;
+    if (bad !== undefined) out.push(`${where}: invalid regular expression ${JSON.stringify(m.value)}: ${bad}`);
+  }
+  for (const h of spec.certificateHashes ?? []) {
+    if (!/^[0-9a-fA-F]{64}$/.test(h.replaceAll(':', '')))
+      out.push(`${FIELD}.certificateHashes: ${h} is not a hex SHA-256`);
+  }
+  for (const h of spec.spkiHashes ?? []) {
+    if (Buffer.from(h, 'base64').length !== 32) out.push(`${FIELD}.spkiHashes: ${h} is not a base64 SHA-256`);
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { describe, test } from 'node:test';
 import { parseClientHello } from '../../../src/proxy/l4/client-hello.ts';
-import { LOOPBACK, withTimeout } from './l4-helpers.ts';
+import { LOOPBACK, hasOpenssl, selfSigned, withTimeout } from './l4-helpers.ts';
 
 /** The first flight of a real node TLS client, captured by a plain TCP server. */
 async function captureClientHello(opts: tls.ConnectionOptions): Promise<Buffer> {
@@ -108,6 +108,48 @@ describe('ClientHello parsing (SNI for TLS listeners)', () => {
     corrupt.writeUInt16BE(0xffff, extAt);
     assert.equal(parseClientHello(corrupt).status, 'invalid');
   });
+
+  test(
+    'the key name of an offered session ticket (TLS 1.2 session_ticket, TLS 1.3 pre_shared_key)',
+    {
+      skip: !hasOpenssl && 'openssl CLI not available',
+    },
+    async () => {
+      const pem = selfSigned('tickets.example');
+      const ticketKeys = Buffer.alloc(48, 9);
+      ticketKeys.write('sixteen-byte-nam', 'latin1');
+      const server = tls.createServer({ ...pem, ticketKeys }, (s) => s.end('x'));
+      await new Promise<void>((r) => server.listen(0, LOOPBACK, r));
+      const port = (server.address() as net.AddressInfo).port;
+      try {
+        for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+          const session = await withTimeout(
+            new Promise<Buffer>((resolve, reject) => {
+              const c = tls.connect({
+                host: LOOPBACK,
+                port,
+                servername: 'tickets.example',
+                rejectUnauthorized: false,
+                maxVersion,
+              });
+              c.on('session', (sess: Buffer) => resolve(sess));
+              c.on('error', reject);
+              c.resume();
+            }),
+            3000,
+            'a session',
+          );
+          const r = parseClientHello(await captureClientHello({ servername: 'tickets.example', session, maxVersion }));
+          assert.equal(r.status, 'ok');
+          assert.equal(r.status === 'ok' && r.ticketName?.toString('latin1'), 'sixteen-byte-nam', maxVersion);
+        }
+        const none = parseClientHello(await captureClientHello({ servername: 'tickets.example' }));
+        assert.equal(none.status === 'ok' && none.ticketName, undefined);
+      } finally {
+        server.close();
+      }
+    },
+  );
 
   test('a malformed host name in server_name is invalid', () => {
     const name = Buffer.from('bad name\x00', 'latin1');

@@ -88,6 +88,14 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
           backends: [backend('tls', endpointsOf(h2port), { protocol: 'h2c', tls: tls({}) })],
         }),
         route({
+          path: { type: 'PathPrefix', value: '/skip-verify' },
+          backends: [
+            backend('tls', endpointsOf(port), {
+              tls: tls({ caPems: [], sni: 'other.example', insecureSkipVerify: true }),
+            }),
+          ],
+        }),
+        route({
           path: { type: 'PathPrefix', value: '/untrusted' },
           backends: [backend('tls', endpointsOf(port), { tls: tls({ caPems: [client.cert] }) })],
         }),
@@ -127,5 +135,11 @@ describe('TLS to backends (BackendTLSPolicy in the IR)', { skip: !hasOpenssl && 
   test('a certificate that does not match, or is not trusted → 503', async () => {
     assert.equal((await request(plane.port, { path: '/wrong-name' })).status, 503);
     assert.equal((await request(plane.port, { path: '/untrusted' })).status, 503);
+  });
+
+  test('insecureSkipVerify: an untrusted certificate for another name is accepted, and the SNI is still sent', async () => {
+    const r = await request(plane.port, { path: '/skip-verify' });
+    assert.equal(r.status, 200);
+    assert.equal((json(r) as unknown as { sni: string }).sni, 'other.example');
   });
 });
