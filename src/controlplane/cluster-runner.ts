@@ -1,8 +1,13 @@
 /**
- * N data-plane workers under `node:cluster`. Listen sockets are shared
- * through the control process (cluster's default round-robin), so every
- * worker may bind the same address and port, specific loopback addresses
- * included.
+ * N data-plane workers under `node:cluster`. Listen sockets are created by
+ * the control process and shared with the workers, so every worker may bind
+ * the same address and port, specific loopback addresses included. Workers
+ * accept on the shared socket themselves and the kernel spreads
+ * connections (`SCHED_NONE`, what Envoy's workers do by default): with
+ * node's default round-robin the control process accepts every connection
+ * and passes it over IPC, which `npm run bench` measured at a third of the
+ * CPU per request with a connection per request (docs/performance.md).
+ * `NODE_CLUSTER_SCHED_POLICY=rr` brings round-robin back.
  *
  * A worker that dies is restarted after a backoff (doubling while it keeps
  * dying young, reset once one lives long enough) and receives the current
@@ -94,6 +99,7 @@ export class ClusterRunner implements DataPlaneRunner {
   }
 
   start(): void {
+    if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: this.#opts.exec, execArgv: this.#opts.execArgv, args: [] });
     for (let slot = 0; slot < this.#opts.workers; slot++) {
       const s: Slot = {
