@@ -9,12 +9,15 @@
  *   GET /api/version  {"version": "..."}
  *   GET /api/explain  how one request goes through the gateway (?request=GET%20http://host/path&header=...; docs/explain.md)
  *   GET /metrics      the whole gateway's metrics in Prometheus text format (docs/metrics.md)
+ *   GET /dashboard/   the live traffic dashboard, fed by GET /api/dashboard/events (docs/dashboard.md)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { VERSION } from '../version.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics/aggregate.ts';
+import type { MetricsAggregate } from '../observability/metrics/aggregate.ts';
 import { explainRoute } from './explain-route.ts';
+import { Dashboard } from './dashboard/http.ts';
 
 /** What the admin API shows; the control loop provides it. */
 export interface AdminSource {
@@ -23,6 +26,8 @@ export interface AdminSource {
   config(): unknown;
   /** Prometheus text exposition of every worker and the control process (absent: /metrics answers 404). */
   metrics?(): Promise<string>;
+  /** Every worker's counters summed, fresh as of the call (the dashboard; absent: it shows no traffic). */
+  metricsAggregate?(): Promise<MetricsAggregate>;
 }
 
 export interface AdminServer {
@@ -41,9 +46,10 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   res.end(text);
 }
 
-function handle(source: AdminSource, req: IncomingMessage, res: ServerResponse): void {
+function handle(source: AdminSource, dashboard: Dashboard, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://admin');
   const path = url.pathname;
+  if (dashboard.handle(req, res, path)) return;
   const routes: Record<string, () => [number, unknown] | Promise<[number, unknown]>> = {
     '/ready': () => {
       const r = source.readiness();
@@ -103,9 +109,10 @@ export function formatUrl(host: string, port: number): string {
 }
 
 export async function startAdminServer(host: string, port: number, source: AdminSource): Promise<AdminServer> {
+  const dashboard = new Dashboard(source);
   const server = createServer((req, res) => {
     try {
-      handle(source, req, res);
+      handle(source, dashboard, req, res);
     } catch (err) {
       send(res, 500, { error: (err as Error).message });
     }
@@ -123,6 +130,7 @@ export async function startAdminServer(host: string, port: number, source: Admin
     url: formatUrl(bound.address, bound.port),
     close: () =>
       new Promise<void>((resolve) => {
+        dashboard.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -5,6 +5,7 @@
  *
  * Stdout carries a few lines meant for people and scripts:
  *   admin listening on http://127.0.0.1:19000
+ *   dashboard: http://127.0.0.1:19000/dashboard/
  *   listening on http://127.0.0.1:8080 (default/web/http)
  *   try: curl -H 'Host: app.example.com' http://127.0.0.1:8080/     (with --demo-backends)
  * Everything else is the JSON log on stderr.
@@ -15,6 +16,7 @@ import { extname } from 'node:path';
 import { parseHostPort, startAdminServer, type AdminServer } from '../admin/server.ts';
 import { hostPort } from '../controlplane/bound-status.ts';
 import { ACCESS_LOG_FORMATS, createAccessLogger, type AccessLogFormat } from '../observability/access-log.ts';
+import { OtlpMetricsPusher } from '../observability/metrics/otlp-push.ts';
 import { ClusterRunner } from '../controlplane/cluster-runner.ts';
 import { ControlLoop } from '../controlplane/control-loop.ts';
 import { InProcessRunner, type DataPlaneFactory, type DataPlaneRunner } from '../controlplane/runner.ts';
@@ -31,10 +33,12 @@ import { translateFlags, translateOptionsFrom } from './translate-flags.ts';
 export const serveUsage = `Usage: sluice serve --config DIR [--workers N] [--admin HOST:PORT] [--port-offset N] [--demo-backends]
                     [--access-log off|text|json] [--controller-name NAME] [--address-pool CIDR] [--bind ADDR]
   --workers N       data-plane processes (default: one per CPU); 1 runs the data plane in this process
-  --admin HOST:PORT admin API (/ready, /api/status, /api/config, /api/explain, /metrics; default 127.0.0.1:19000, port 0 = any)
+  --admin HOST:PORT admin API and dashboard (/dashboard/, /ready, /api/status, /api/config, /api/explain, /metrics;
+                    default 127.0.0.1:19000, port 0 = any)
   --port-offset N   added to every listener port (serve port-80 Gateways unprivileged)
   --demo-backends   answer for every Service whose EndpointSlice points at a loopback address
-  --access-log FMT  one line per request on stdout: text (Envoy's default format, the default), json, or off
+  --access-log FMT  one line per request on stdout: text (Envoy's default format, the default), json, or off;
+                    a Gateway whose EnvoyProxy sets telemetry.accessLog logs as it says (SIGUSR1 reopens its files)
 Metrics are served on the admin address at /metrics (docs/metrics.md); SLUICE_METRICS=off turns counting off.`;
 
 /** How long workers may drain in-flight requests on shutdown. */
@@ -59,6 +63,32 @@ async function inProcessFactory(): Promise<DataPlaneFactory> {
   // Imported only here: the control process of a cluster never loads the data plane.
   const { createDataPlane } = await import('../proxy/index.ts');
   return createDataPlane;
+}
+
+/**
+ * SIGUSR1 (logrotate's postrotate): access-log files are opened again by
+ * path, in this process with `--workers 1`, else in every worker (which
+ * also take the signal directly).
+ */
+async function reopenAccessLogs(runner: DataPlaneRunner, log: Logger): Promise<() => void> {
+  if (!(runner instanceof ClusterRunner)) {
+    const { reopenAccessLogFiles } = await import('../observability/access-log/sinks.ts');
+    return () => {
+      log.info('SIGUSR1: reopening access log files');
+      reopenAccessLogFiles();
+    };
+  }
+  return () => {
+    for (const w of runner.workers()) {
+      if (w.pid > 0 && w.state === 'running') {
+        try {
+          process.kill(w.pid, 'SIGUSR1');
+        } catch {
+          // exited meanwhile
+        }
+      }
+    }
+  };
 }
 
 function waitForSignal(): Promise<string> {
@@ -89,6 +119,15 @@ function servingLines(ir: IR, sockets: BoundSocket[], demo: boolean): string[] {
     }
   }
   return lines;
+}
+
+/** The dashboard's URL for a browser on this machine (a wildcard admin bind is reached on loopback). */
+function dashboardUrl(adminUrl: string): string {
+  return (
+    adminUrl.replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, (_m, host: string) =>
+      host === '0.0.0.0' ? 'http://127.0.0.1' : 'http://[::1]',
+    ) + '/dashboard/'
+  );
 }
 
 /** A path the route's first match accepts, so the suggested curl reaches a backend rather than a 404. */
@@ -137,8 +176,17 @@ export async function runServe(argv: string[], log: Logger, logLevel = 'info'): 
     cluster.start();
     runner = cluster;
   }
+  const reopenLogs = await reopenAccessLogs(runner, log);
+  process.on('SIGUSR1', reopenLogs);
   const demo = values['demo-backends'] ? new DemoBackends(log) : undefined;
   const loop = new ControlLoop({ runner, translate, log, ...(demo ? { onSnapshot: (s) => demo.sync(s) } : {}) });
+  // EnvoyProxy metrics sinks (OpenTelemetry): the aggregate pushed periodically; idle without any.
+  const pusher = new OtlpMetricsPusher({
+    collect: () => loop.metricsAggregate(),
+    config: () => loop.config(),
+    log,
+    intervalMs: Math.max(100, Number(process.env.SLUICE_METRICS_PUSH_INTERVAL_MS) || 10_000),
+  });
   const lastGood = new LastGoodFiles();
   const watcher = new ConfigWatcher({
     dir,
@@ -152,12 +200,15 @@ export async function runServe(argv: string[], log: Logger, logLevel = 'info'): 
     // The admin API comes first, so /ready can be polled while the first configuration loads.
     server = await startAdminServer(admin.host, admin.port, loop);
     process.stdout.write(`admin listening on ${server.url}\n`);
+    process.stdout.write(`dashboard: ${dashboardUrl(server.url)}\n`);
     log.info(`admin listening on ${server.url}`);
     await watcher.start();
     const ir = loop.config();
     if (ir) for (const line of servingLines(ir, loop.status().sockets, !!demo)) process.stdout.write(line + '\n');
     log.info(`${await signal}: shutting down`);
   } finally {
+    process.off('SIGUSR1', reopenLogs);
+    pusher.close();
     loop.stopping();
     watcher.close();
     await runner.close(SHUTDOWN_GRACE_MS);

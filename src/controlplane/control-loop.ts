@@ -7,7 +7,7 @@
 import type { KubeObject } from '../api/object.ts';
 import type { IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import { MetricsAggregate, renderPrometheus } from '../observability/metrics/aggregate.ts';
+import { MetricsAggregate, prometheusHiddenGateways, renderPrometheus } from '../observability/metrics/aggregate.ts';
 import { ProcessSampler } from '../observability/metrics/data-plane-metrics.ts';
 import type { BoundSocket } from '../proxy/dataplane.ts';
 import { formatProblem, type LoadProblem, type ResourceSnapshot } from '../providers/snapshot.ts';
@@ -163,7 +163,13 @@ export class ControlLoop {
       configVersion: this.#current?.version ?? 0,
       workers: this.#opts.runner.workers(),
       control: this.#sampler.sample(),
+      hiddenGateways: prometheusHiddenGateways(this.config()),
     });
+  }
+
+  /** Every worker's counters summed by labels, fresh as of the call (the dashboard diffs these each second). */
+  async metricsAggregate(): Promise<MetricsAggregate> {
+    return (await this.#opts.runner.collectMetrics?.()) ?? new MetricsAggregate();
   }
 
   /** The current IR (undefined before the first configuration). */

@@ -4,6 +4,7 @@
  * factory, so tests can run this same loop around a fake data plane.
  */
 import { ACCESS_LOG_FORMATS, createAccessLogger, type AccessLogFormat } from '../observability/access-log.ts';
+import { reopenAccessLogFiles } from '../observability/access-log/sinks.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { isMessage, type FromWorker, type ToWorker } from './messages.ts';
 import { ApplyQueue, type DataPlaneFactory } from './runner.ts';
@@ -85,5 +86,10 @@ export function runWorker(factory: DataPlaneFactory): void {
   // signals the whole cgroup): drain and leave; the control process decides
   // whether to start a replacement.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void shutdown(SIGNAL_GRACE_MS));
+  // logrotate: access-log files are renamed away, then SIGUSR1 opens them again by path.
+  process.on('SIGUSR1', () => {
+    log.info('SIGUSR1: reopening access log files');
+    reopenAccessLogFiles();
+  });
   send({ type: 'sluice:hello' });
 }

@@ -73,8 +73,7 @@ export interface AccessLogSettingIR {
 
 export type AccessLogSinkIR =
   /** `path` `/dev/stdout` = the process's stdout. */
-  | { type: 'File'; path: string }
-  | { type: 'OpenTelemetry'; endpoint: OtlpEndpointIR };
+  { type: 'File'; path: string } | { type: 'OpenTelemetry'; endpoint: OtlpEndpointIR };
 
 export interface MetricsTelemetryIR {
   /** `prometheus.disable`: this Gateway's series are left out of `GET /metrics`. */
@@ -96,7 +95,7 @@ export interface TracingIR {
     /** Zipkin and Datadog are refused by the translator (EnvoyProxy Accepted=False on the Gateway) - only OpenTelemetry is served. */
     type: 'OpenTelemetry';
     endpoint: OtlpEndpointIR;
-    /** `service.name` of the spans; default `<gateway namespace>/<gateway name>` like Envoy Gateway. */
+    /** `service.name` of the spans; default `<gateway name>.<gateway namespace>`, as Envoy Gateway documents it. */
     serviceName: string;
   };
   /** Span attributes added to every server span (`customTags` / `tags`). */
@@ -140,15 +139,17 @@ export interface ListenerIR {
   udpRoutes?: L4RouteIR[];
   /**
    * Clients must open each connection with a PROXY protocol header (v1 or
-   * v2); the addresses it carries replace the socket's. Envoy Gateway
-   * ClientTrafficPolicy `enableProxyProtocol` / `proxyProtocol`. The data
-   * plane honours it on TCP and TLS listeners so far.
+   * v2); the addresses it carries replace the socket's (X-Forwarded-For,
+   * access logs, the header sent on to backends). Envoy Gateway
+   * ClientTrafficPolicy `enableProxyProtocol` / `proxyProtocol`; honoured
+   * on HTTP, HTTPS (before TLS), TCP and TLS listeners. Listeners sharing a
+   * port share the decision: one requiring the header makes it required.
    */
   enableProxyProtocol?: boolean;
   /**
-   * ClientTrafficPolicy `proxyProtocol.optional`: connections without a
-   * PROXY header are served too. Not honoured by the data plane yet (it
-   * requires the header, which fails closed).
+   * ClientTrafficPolicy `proxyProtocol.optional`: connections that do not
+   * start with a PROXY header (told by their first bytes) are served too,
+   * with the socket's addresses.
    */
   proxyProtocolOptional?: boolean;
 }
@@ -168,35 +169,39 @@ export interface ListenerTLSIR {
   options?: Record<string, string>;
   /**
    * Downstream TLS parameters (what ClientTrafficPolicy `tls` sets); every
-   * field left out keeps the data plane's default. Listeners sharing a port
-   * share one TLS server: the port uses its default listener's settings
-   * (the catch-all listener, else the first), except `alpnProtocols`, which
-   * is chosen per listener by SNI.
+   * field left out keeps the data plane's default. Applied per listener,
+   * also on a port shared with other listeners: the data plane reads the
+   * SNI before the handshake and runs it with that listener's settings.
    */
   settings?: TLSSettingsIR;
 }
 
 export interface ClientValidationIR {
   caPems: string[];
-  /** What the data plane enforces: only verified certificates, or any client (valid certificate or none). */
+  /**
+   * The Gateway API's modes: only verified certificates, or any client
+   * (valid certificate or none). Without `verification`, what the data
+   * plane enforces.
+   */
   mode: 'AllowValidOnly' | 'AllowInsecureFallback';
   /**
-   * ClientTrafficPolicy only: the exact policy asked for, of which `mode` is
-   * the nearest the data plane serves (RequireAndVerify = AllowValidOnly;
-   * the others are served as AllowInsecureFallback, which is more lenient
-   * than VerifyIfGiven and RequireAny).
+   * ClientTrafficPolicy only, enforced in place of `mode` (which holds the
+   * nearest Gateway API mode): RequireAndVerify, VerifyIfGiven (no
+   * certificate is fine, an invalid one is refused), RequireAny (a
+   * certificate, not verified) or Request (any client).
    */
   verification?: 'RequireAndVerify' | 'VerifyIfGiven' | 'RequireAny' | 'Request';
   /**
    * ClientTrafficPolicy matchers on the verified certificate (any one must
-   * match). Not enforced by the data plane yet.
+   * match). Checked in the verifying modes (RequireAndVerify, VerifyIfGiven)
+   * when a certificate is presented, as Envoy does.
    */
   subjectAltNames?: SubjectAltNameMatchIR[];
-  /** Base64 SHA-256 of the certificate's SubjectPublicKeyInfo (any one). Not enforced by the data plane yet. */
+  /** Base64 SHA-256 of the certificate's SubjectPublicKeyInfo (any one). */
   spkiHashes?: string[];
-  /** Hex SHA-256 of the DER certificate (any one). Not enforced by the data plane yet. */
+  /** Hex SHA-256 of the DER certificate (any one; colons and case ignored). */
   certificateHashes?: string[];
-  /** Skip the notAfter check. Not honoured by the data plane yet. */
+  /** Accept a certificate whose only fault is its notAfter (chain, signatures and the rest still checked). */
   allowExpiredCertificate?: boolean;
 }
 
@@ -351,8 +356,8 @@ export interface BackendTLSIR {
   options?: Record<string, string>;
   /**
    * Envoy Gateway Backend `tls.insecureSkipVerify`: accept any server
-   * certificate. Not honoured by the data plane yet (it still verifies,
-   * which fails closed).
+   * certificate (no chain or name check; SNI and client certificate are
+   * still sent).
    */
   insecureSkipVerify?: boolean;
 }

@@ -11,6 +11,7 @@ import type { IR } from '../ir/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProxyTuning } from './http/tuning.ts';
 import type { AccessLogger } from '../observability/access-log.ts';
+import type { TracingOptions } from '../observability/tracing/registry.ts';
 import type { MetricsSnapshot } from '../observability/metrics/data-plane-metrics.ts';
 
 export interface DataPlaneOptions {
@@ -27,6 +28,8 @@ export interface DataPlaneOptions {
   tlsTicketSeed?: Buffer;
   /** Where finished requests are logged (observability/access-log.ts); none by default. Closed with the data plane. */
   accessLog?: AccessLogger | null;
+  /** Span batching of the Gateways' tracers (observability/tracing/registry.ts); defaults from OTEL_BSP_* or the SDK. */
+  tracing?: TracingOptions;
 }
 
 /** A socket the data plane listens on, with the port actually bound. */

@@ -17,6 +17,10 @@ import { SecureContextCache } from './tls/secure-contexts.ts';
 import { TicketKeys } from './tls/ticket-keys.ts';
 import { UpstreamRegistry } from './upstream/registry.ts';
 import { DataPlaneMetrics, type MetricsSnapshot } from '../observability/metrics/data-plane-metrics.ts';
+import type { TracerRegistry } from '../observability/tracing/registry.ts';
+import { loadTelemetryModules, tracingModule } from '../observability/telemetry-modules.ts';
+import { AccessLogSinks } from '../observability/access-log/sinks.ts';
+import { accessLogDrops } from '../observability/access-log.ts';
 
 export type { ApplyResult, BoundSocket, DataPlane, DataPlaneOptions } from './dataplane.ts';
 export type { ProxyTuning } from './http/tuning.ts';
@@ -40,9 +44,16 @@ class HttpDataPlane implements DataPlane {
   /** The IR in force, applied again when session ticket keys rotate. */
   private current: IR | null = null;
   private rotationTimer: NodeJS.Timeout | null = null;
+  /** Created with the first configuration that traces (the SDK loads then). */
+  private tracers: TracerRegistry | undefined;
+  /** Files and OTLP exporters of the Gateways' access logs (EnvoyProxy telemetry), kept across reloads. */
+  private readonly accessLogSinks: AccessLogSinks;
 
   constructor(private readonly opts: DataPlaneOptions) {
     const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+    this.accessLogSinks = new AccessLogSinks({
+      onError: (path, err) => opts.log.warn({ err, path }, 'access log file cannot be written'),
+    });
     this.runtime = {
       tuning,
       log: opts.log,
@@ -50,7 +61,9 @@ class HttpDataPlane implements DataPlane {
       mirrorsInFlight: 0,
       metrics: new DataPlaneMetrics(tuning.metrics),
       accessLog: opts.accessLog ?? null,
+      accessLogSinks: this.accessLogSinks,
     };
+    this.runtime.metrics.accessLogDropped = () => accessLogDrops.total;
     this.listeners = new ListenerSet(this.runtime);
     this.l4 = new L4ListenerSet(this.runtime);
     this.tlsContexts = new SecureContextCache(new TicketKeys(opts.tlsTicketSeed, tuning.tlsTicketKeyRotationMs));
@@ -64,8 +77,13 @@ class HttpDataPlane implements DataPlane {
 
   private async applyNow(ir: IR): Promise<ApplyResult> {
     if (this.closed) throw new Error('data plane is closed');
+    await loadTelemetryModules(ir);
+    const tracing = tracingModule();
+    if (this.tracers === undefined && tracing !== null) {
+      this.tracers = this.runtime.tracers = new tracing.TracerRegistry(this.opts.tracing);
+    }
     const config = compileConfig(ir, this.opts.portOffset, this.runtime, this.tlsContexts);
-    const l4 = compileL4Config(ir, this.opts.portOffset);
+    const l4 = compileL4Config(ir, this.opts.portOffset, config.telemetry, this.runtime.metrics);
     await this.l4.release(l4); // frees ports an HTTP listener may take over
     const result = await this.listeners.apply(config);
     const l4Result = await this.l4.apply(l4);
@@ -79,6 +97,12 @@ class HttpDataPlane implements DataPlane {
       .catch((err: unknown) => {
         this.runtime.log.warn({ err }, 'closing upstream pools failed');
       });
+    // Trace pipelines no Gateway uses any more: flushed and stopped once requests in flight have ended their spans.
+    this.tracers?.release(config.tracerKeys, this.runtime.tuning.removedListenerGraceMs);
+    // Access-log files and exporters no Gateway uses any more: flushed and closed.
+    this.accessLogSinks.sweep(config.accessLogKeys).catch((err: unknown) => {
+      this.runtime.log.warn({ err }, 'closing access log sinks failed');
+    });
     for (const e of result.errors) this.runtime.log.warn({ problem: e }, 'data plane cannot serve part of the IR');
     this.runtime.log.info(
       { sockets: result.bound.map((b) => `${b.address}:${b.boundPort}`), errors: result.errors.length },
@@ -115,5 +139,7 @@ class HttpDataPlane implements DataPlane {
     // What is still in flight upstream now (mirrors) shares the same deadline.
     await this.runtime.upstreams.release(new Set(), Math.max(0, deadline - Date.now()));
     this.runtime.accessLog?.close();
+    await this.accessLogSinks.close();
+    await this.tracers?.close();
   }
 }

@@ -27,6 +27,7 @@ import type { Condition } from './conditions.ts';
 import type { GatewayContext, ListenerContext, RouteGroupKind, TranslationContext } from './context.ts';
 import { ConditionList, type Problem } from './gateway-conditions.ts';
 import { parametersRefProblem } from './gatewayclass.ts';
+import { EnvoyProxyTelemetry } from './envoyproxy/telemetry.ts';
 import { ConflictTracker, markOverlappingTLS } from './listener-conflicts.ts';
 import {
   listenerConditions,
@@ -67,12 +68,16 @@ export function translateGateways(ctx: TranslationContext, classes: Map<string, 
   const gateways = ctx.snapshot.gateways.filter((g) => classes.has(g.spec.gatewayClassName));
   const addresses = assignAddresses(ctx, gateways);
   const sets = listenerSetsByGateway(ctx);
-  return gateways.map((gateway) =>
+  const telemetry = new EnvoyProxyTelemetry(ctx);
+  const out = gateways.map((gateway) =>
     new GatewayTranslation(ctx, gateway, addresses.get(gateway)!).run(
       classes.get(gateway.spec.gatewayClassName)!,
       listenerSetsFor(sets, gateway),
+      telemetry,
     ),
   );
+  telemetry.write();
+  return out;
 }
 
 export function finalizeGateways(_ctx: TranslationContext, gateways: GatewayContext[]): void {
@@ -106,7 +111,7 @@ class GatewayTranslation {
     this.#namespace = gateway.metadata.namespace ?? '';
   }
 
-  run(gatewayClass: GatewayClass, listenerSets: ListenerSet[]): GatewayContext {
+  run(gatewayClass: GatewayClass, listenerSets: ListenerSet[], telemetry?: EnvoyProxyTelemetry): GatewayContext {
     const { ctx, gateway } = this;
     const own = this.#validate(gateway.spec.listeners, {
       kind: 'Gateway',
@@ -140,6 +145,8 @@ class GatewayTranslation {
         addresses: this.address.addresses.map((a) => a.value),
         listeners: this.#irListeners,
       };
+      const t = telemetry?.forGateway(gateway, gatewayClass);
+      if (t) this.#context.ir.telemetry = t;
     }
     return this.#context;
   }

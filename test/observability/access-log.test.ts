@@ -19,6 +19,9 @@ function entry(partial: Partial<AccessLogEntry> = {}): AccessLogEntry {
   return {
     method: 'GET',
     url: '/a?b=1',
+    path: '/a',
+    host: 'app.example.com',
+    rawHeaders: ['X-Request-Id', 'rid-1', 'User-Agent', 'curl/8'],
     authority: 'app.example.com',
     status: 200,
     requestBytes: 3,

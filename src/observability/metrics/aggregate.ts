@@ -4,11 +4,18 @@
  * the Prometheus text exposition format (version 0.0.4). No dependency: the
  * format is a few lines of text per family.
  */
+import type { IR } from '../../ir/types.ts';
 import {
   DURATION_BUCKETS,
   DURATION_BUCKET_COUNT as NB,
   METHODS,
   UPSTREAM_EVENT_COUNT as NK,
+  L4_COUNTER_COUNT as NL,
+  SIZE_BUCKETS,
+  SIZE_BUCKET_COUNT as NSZ,
+  ENDPOINT_CLASS_COUNT as NE,
+  ENDPOINT_CLASSES,
+  L4Counter,
   UpstreamEvent,
   type MetricsSnapshot,
   type ProcessSample,
@@ -25,6 +32,8 @@ interface SeriesTotals {
   requestBytes: number;
   responseBytes: number;
   inFlight: number;
+  /** Size histograms (request buckets, response buckets, request sum, response sum); null = not kept. */
+  sizes: number[] | null;
 }
 
 /** Sums of worker snapshots by label values. `counters` false on add(): gauges (in-flight, process) are skipped. */
@@ -32,6 +41,11 @@ export class MetricsAggregate {
   readonly series = new Map<string, SeriesTotals>();
   readonly upstream = new Map<string, number[]>();
   readonly processes: Array<{ worker: string; sample: ProcessSample }> = [];
+  /** L4 series by labels (transport, gateway, listener, route, backend): L4Counter values. */
+  readonly l4 = new Map<string, { labels: readonly string[]; values: number[] }>();
+  accessLogDropped = 0;
+  /** Per-endpoint and per-virtual-host request counts by labels (ClassLabels): counts by ENDPOINT_CLASSES. */
+  readonly endpoints = new Map<string, { labels: readonly string[]; values: number[] }>();
 
   add(s: MetricsSnapshot, opts: { worker?: string; gauges?: boolean } = {}): void {
     const gauges = opts.gauges ?? true;
@@ -50,13 +64,42 @@ export class MetricsAggregate {
       t.requestBytes += s.requestBytes[i] ?? 0;
       t.responseBytes += s.responseBytes[i] ?? 0;
       if (gauges) t.inFlight += s.inFlight[i] ?? 0;
+      if (s.sizes !== undefined) addSizes(t, s.sizes, i * SSZ);
     }
     for (let b = 0; b < s.backends.length; b++) {
       let u = this.upstream.get(s.backends[b]);
       if (u === undefined) this.upstream.set(s.backends[b], (u = new Array<number>(NK).fill(0)));
       for (let k = 0; k < NK; k++) u[k] += s.upstream[b * NK + k] ?? 0;
     }
+    const l4Series = s.l4Series ?? [];
+    for (let i = 0; i < l4Series.length; i++) {
+      const t = this.l4For(l4Series[i]);
+      for (let k = 0; k < NL; k++) {
+        if (k === L4Counter.Active && !gauges) continue;
+        t.values[k] += s.l4?.[i * NL + k] ?? 0;
+      }
+    }
+    this.accessLogDropped += s.accessLogDropped ?? 0;
+    const eps = s.classSeries ?? [];
+    for (let i = 0; i < eps.length; i++) {
+      const t = this.endpointFor(eps[i]);
+      for (let k = 0; k < NE; k++) t.values[k] += s.classCounts?.[i * NE + k] ?? 0;
+    }
     if (gauges && opts.worker !== undefined) this.processes.push({ worker: opts.worker, sample: s.process });
+  }
+
+  private endpointFor(labels: readonly string[]): { labels: readonly string[]; values: number[] } {
+    const key = labels.join('\u0000');
+    let t = this.endpoints.get(key);
+    if (t === undefined) this.endpoints.set(key, (t = { labels, values: new Array<number>(NE).fill(0) }));
+    return t;
+  }
+
+  private l4For(labels: readonly string[]): { labels: readonly string[]; values: number[] } {
+    const key = labels.join('\u0000');
+    let t = this.l4.get(key);
+    if (t === undefined) this.l4.set(key, (t = { labels, values: new Array<number>(NL).fill(0) }));
+    return t;
   }
 
   /** Adds another aggregate's counters (the totals of workers that have exited). */
@@ -68,6 +111,16 @@ export class MetricsAggregate {
       mine.durationSum += t.durationSum;
       mine.requestBytes += t.requestBytes;
       mine.responseBytes += t.responseBytes;
+      if (t.sizes !== null) addSizes(mine, t.sizes, 0);
+    }
+    for (const t of o.l4.values()) {
+      const mine = this.l4For(t.labels);
+      for (let k = 0; k < NL; k++) if (k !== L4Counter.Active) mine.values[k] += t.values[k];
+    }
+    this.accessLogDropped += o.accessLogDropped;
+    for (const t of o.endpoints.values()) {
+      const mine = this.endpointFor(t.labels);
+      for (let k = 0; k < NE; k++) mine.values[k] += t.values[k];
     }
     for (const [name, u] of o.upstream) {
       let mine = this.upstream.get(name);
@@ -88,11 +141,23 @@ export class MetricsAggregate {
         requestBytes: 0,
         responseBytes: 0,
         inFlight: 0,
+        sizes: null,
       };
       this.series.set(key, t);
     }
     return t;
   }
+}
+
+/** Per series stride of the size histograms (data-plane-metrics.ts recordSizes). */
+const SSZ = 2 * NSZ + 2;
+
+function addSizes(t: SeriesTotals, from: readonly number[], offset: number): void {
+  let any = false;
+  for (let k = 0; k < SSZ; k++) if ((from[offset + k] ?? 0) !== 0) any = true;
+  if (!any) return;
+  const sz = (t.sizes ??= new Array<number>(SSZ).fill(0));
+  for (let k = 0; k < SSZ; k++) sz[k] += from[offset + k] ?? 0;
 }
 
 /** Counters of the control process itself. */
@@ -105,6 +170,17 @@ export interface ControlMetrics {
   configVersion: number;
   workers: Array<{ slot: number; state: string; restarts: number }>;
   control: ProcessSample;
+  /** Gateways (`<namespace>/<name>`) whose EnvoyProxy sets `metrics.prometheus.disable`: their series are left out. */
+  hiddenGateways?: ReadonlySet<string>;
+}
+
+/** The Gateways of an IR whose EnvoyProxy turns Prometheus off. */
+export function prometheusHiddenGateways(ir: IR | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const gw of ir?.gateways ?? []) {
+    if (gw.telemetry?.metrics?.prometheusDisabled === true) out.add(`${gw.namespace}/${gw.name}`);
+  }
+  return out;
 }
 
 const SERIES_LABELS = ['gateway', 'listener', 'route', 'rule', 'backend'] as const;
@@ -158,10 +234,30 @@ const UPSTREAM_FAMILIES: Array<[UpstreamEvent, string, string]> = [
   ],
 ];
 
+const L4_LABELS = ['gateway', 'listener', 'route', 'backend'] as const;
+
+const L4_FAMILIES: Array<[L4Counter, string, 'counter' | 'gauge', (what: string) => string]> = [
+  [L4Counter.Sessions, 'sessions_total', 'counter', (w) => `${w} routed to a backend endpoint.`],
+  [L4Counter.Active, 'sessions_active', 'gauge', (w) => `${w} open now.`],
+  [L4Counter.ReceivedBytes, 'received_bytes_total', 'counter', (w) => `Bytes received from clients over ${w}.`],
+  [L4Counter.SentBytes, 'sent_bytes_total', 'counter', (w) => `Bytes sent to clients over ${w}.`],
+  [
+    L4Counter.ConnectFailures,
+    'connect_failures_total',
+    'counter',
+    (w) => `Upstream connections of ${w} that could not be made (refused, unreachable, timeout, DNS).`,
+  ],
+];
+
 /** The whole gateway in Prometheus text format. */
 export function renderPrometheus(agg: MetricsAggregate, control: ControlMetrics): string {
   const w = new Writer();
-  const series = [...agg.series.values()].sort((a, b) => cmp(a.labels.join('\u0000'), b.labels.join('\u0000')));
+  const hidden = control.hiddenGateways;
+  const shown = (labels: readonly string[], gatewayIndex: number): boolean =>
+    hidden === undefined || hidden.size === 0 || !hidden.has(labels[gatewayIndex]);
+  const series = [...agg.series.values()]
+    .filter((t) => shown(t.labels, 0))
+    .sort((a, b) => cmp(a.labels.join('\u0000'), b.labels.join('\u0000')));
 
   w.family(
     'sluice_http_requests_total',
@@ -197,6 +293,33 @@ export function renderPrometheus(agg: MetricsAggregate, control: ControlMetrics)
     w.sample('sluice_http_request_duration_seconds_sum', base, t.durationSum);
     w.sample('sluice_http_request_duration_seconds_count', base, count);
   }
+  for (const [dir, name, help] of [
+    [
+      0,
+      'sluice_http_request_size_bytes',
+      'Request body sizes (Gateways whose EnvoyProxy sets enableRequestResponseSizesStats).',
+    ],
+    [
+      1,
+      'sluice_http_response_size_bytes',
+      'Response body sizes (Gateways whose EnvoyProxy sets enableRequestResponseSizesStats).',
+    ],
+  ] as const) {
+    w.family(name, 'histogram', help);
+    for (const t of series) {
+      const sz = t.sizes;
+      if (sz === null) continue;
+      const base = labelText(SERIES_LABELS, t.labels);
+      let cum = 0;
+      for (let b = 0; b < NSZ; b++) {
+        cum += sz[dir * NSZ + b];
+        const le = b < SIZE_BUCKETS.length ? String(SIZE_BUCKETS[b]) : '+Inf';
+        w.sample(`${name}_bucket`, `${base},le="${le}"`, cum);
+      }
+      w.sample(`${name}_sum`, base, sz[2 * NSZ + dir]);
+      w.sample(`${name}_count`, base, cum);
+    }
+  }
   w.family(
     'sluice_http_request_body_bytes_total',
     'counter',
@@ -220,6 +343,52 @@ export function renderPrometheus(agg: MetricsAggregate, control: ControlMetrics)
     w.family(name, 'counter', help);
     for (const b of backends) w.sample(name, `backend="${esc(b)}"`, agg.upstream.get(b)![kind]);
   }
+
+  const l4 = [...agg.l4.values()]
+    .filter((t) => shown(t.labels, 1))
+    .sort((a, b) => cmp(a.labels.join('\u0000'), b.labels.join('\u0000')));
+  for (const transport of ['tcp', 'udp']) {
+    const mine = l4.filter((t) => t.labels[0] === transport);
+    for (const [counter, suffix, type, help] of L4_FAMILIES) {
+      const name = `sluice_${transport}_${suffix}`;
+      w.family(
+        name,
+        type,
+        help(transport === 'tcp' ? 'TCP (and TLS passthrough/terminated) connections' : 'UDP sessions'),
+      );
+      for (const t of mine) w.sample(name, labelText(L4_LABELS, t.labels.slice(1)), t.values[counter]);
+    }
+  }
+  w.family(
+    'sluice_upstream_endpoint_requests_total',
+    'counter',
+    'HTTP requests finished per upstream endpoint, by status class (Gateways whose EnvoyProxy sets enablePerEndpointStats).',
+  );
+  const classes = [...agg.endpoints.values()]
+    .filter((t) => shown(t.labels, 1))
+    .sort((a, b) => cmp(a.labels.join('\u0000'), b.labels.join('\u0000')));
+  const classFamily = (kind: string, name: string, names: readonly string[]): void => {
+    for (const t of classes) {
+      if (t.labels[0] !== kind) continue;
+      const base = labelText(names, t.labels.slice(1));
+      for (let k = 0; k < NE; k++) {
+        if (t.values[k] > 0) w.sample(name, `${base},class="${ENDPOINT_CLASSES[k]}"`, t.values[k]);
+      }
+    }
+  };
+  classFamily('endpoint', 'sluice_upstream_endpoint_requests_total', ['gateway', 'backend', 'endpoint']);
+  w.family(
+    'sluice_http_vhost_requests_total',
+    'counter',
+    'HTTP requests finished per virtual host, by status class (Gateways whose EnvoyProxy sets enableVirtualHostStats).',
+  );
+  classFamily('vhost', 'sluice_http_vhost_requests_total', ['gateway', 'vhost']);
+  w.family(
+    'sluice_access_log_dropped_total',
+    'counter',
+    'Access-log lines dropped because their file or stdout did not keep up (bounded buffer).',
+  );
+  w.sample('sluice_access_log_dropped_total', '', agg.accessLogDropped);
 
   w.family('sluice_config_reloads_total', 'counter', 'Configuration reloads (each load of the config source).');
   w.sample('sluice_config_reloads_total', '', control.reloads);

@@ -79,6 +79,44 @@ export const NO_ROUTE = 'no_route';
 /** [gateway, listener, route, rule, backend]. */
 export type SeriesLabels = readonly [string, string, string, string, string];
 
+/** L4 session counters, per L4 series, in this order. */
+export const L4Counter = {
+  /** Sessions started (a TCP/TLS connection routed to a backend endpoint; a UDP session opened). */
+  Sessions: 0,
+  /** Sessions open now (a gauge). */
+  Active: 1,
+  /** Bytes received from clients. */
+  ReceivedBytes: 2,
+  /** Bytes sent to clients. */
+  SentBytes: 3,
+  /** Upstream connections that could not be made (refused, unreachable, timeout, DNS). */
+  ConnectFailures: 4,
+} as const;
+export type L4Counter = (typeof L4Counter)[keyof typeof L4Counter];
+const NL = 5;
+
+/**
+ * Request counters by status class (1xx..5xx, then none for code 0) for the
+ * EnvoyProxy opt-in series: per upstream endpoint (enablePerEndpointStats)
+ * and per virtual host (enableVirtualHostStats).
+ */
+const NE = 6;
+export const ENDPOINT_CLASSES: readonly string[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];
+
+/** Request/response size buckets (bytes), upper bounds; +Inf is implicit (EnvoyProxy enableRequestResponseSizesStats). */
+export const SIZE_BUCKETS: readonly number[] = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
+/** Buckets per direction: the bounds plus +Inf. */
+const NSZ = SIZE_BUCKETS.length + 1;
+export const SIZE_BUCKET_COUNT = NSZ;
+/** Per series: request buckets, response buckets, request sum, response sum. */
+const SSZ = 2 * NSZ + 2;
+
+/** `['endpoint', gateway, backend, address:port]` or `['vhost', gateway, hostname, '']`. */
+export type ClassLabels = readonly [string, string, string, string];
+
+/** [transport (tcp, udp), gateway, listener, route, backend]. */
+export type L4SeriesLabels = readonly [string, string, string, string, string];
+
 /** What a worker reports; plain arrays (IPC is JSON). Indexes are the worker's own series/backend ids. */
 export interface MetricsSnapshot {
   series: SeriesLabels[];
@@ -93,6 +131,18 @@ export interface MetricsSnapshot {
   /** Per backend, `NK` counts in UpstreamEvent order. */
   upstream: number[];
   process: ProcessSample;
+  /** L4 series (absent from older workers and stand-ins). */
+  l4Series?: L4SeriesLabels[];
+  /** Per L4 series, `NL` values in L4Counter order. */
+  l4?: number[];
+  /** Access-log lines dropped by stalled sinks in this process. */
+  accessLogDropped?: number;
+  /** Per-endpoint and per-virtual-host series (Gateways that ask for them). */
+  classSeries?: ClassLabels[];
+  /** Per class series, `NE` counts in ENDPOINT_CLASSES order. */
+  classCounts?: number[];
+  /** Per series, `NSZ` request-size then `NSZ` response-size bucket counts (not cumulative), then the two sums; absent when none recorded. */
+  sizes?: number[];
 }
 
 export interface ProcessSample {
@@ -188,6 +238,16 @@ export class DataPlaneMetrics {
   private responseBytes = new Float64Array(16);
   private inFlight = new Float64Array(16);
   private upstream = new Float64Array(NK * 16);
+  private readonly l4Ids = new Map<string, number>();
+  private readonly l4Labels: L4SeriesLabels[] = [];
+  private l4 = new Float64Array(NL * 16);
+  private readonly endpointIds = new Map<string, number>();
+  private readonly endpointLabels: ClassLabels[] = [];
+  private endpointCounts = new Float64Array(NE * 16);
+  /** Size histograms, allocated on the first request of a Gateway that asks for them. */
+  private sizes: Float64Array<ArrayBuffer> | null = null;
+  /** Read at snapshot time (observability/access-log.ts accessLogDrops). */
+  accessLogDropped: () => number = () => 0;
   private sampler: ProcessSampler | null = null;
 
   constructor(
@@ -225,6 +285,57 @@ export class DataPlaneMetrics {
       this.upstream = grow(this.upstream, (id + 1) * NK);
     }
     return id;
+  }
+
+  /** Compile time: the id of an L4 series. */
+  l4Series(labels: L4SeriesLabels): number {
+    const key = labels.join('\u0000');
+    let id = this.l4Ids.get(key);
+    if (id === undefined) {
+      id = this.l4Labels.length;
+      this.l4Ids.set(key, id);
+      this.l4Labels.push(labels);
+      this.l4 = grow(this.l4, (id + 1) * NL);
+    }
+    return id;
+  }
+
+  /** The id of a per-endpoint or per-virtual-host series (endpoints: on first use, as a request picks one). */
+  classSeries(labels: ClassLabels): number {
+    const key = labels.join('\u0000');
+    let id = this.endpointIds.get(key);
+    if (id === undefined) {
+      id = this.endpointLabels.length;
+      this.endpointIds.set(key, id);
+      this.endpointLabels.push(labels);
+      this.endpointCounts = grow(this.endpointCounts, (id + 1) * NE);
+    }
+    return id;
+  }
+
+  /** Request and response body sizes of a finished request (Gateways with enableRequestResponseSizesStats). */
+  recordSizes(series: number, reqBytes: number, resBytes: number): void {
+    if (!this.enabled || series < 0) return;
+    const need = (series + 1) * SSZ;
+    let a = this.sizes;
+    if (a === null || a.length < need) a = this.sizes = grow(a ?? new Float64Array(0), need);
+    const base = series * SSZ;
+    a[base + sizeBucket(reqBytes)]++;
+    a[base + NSZ + sizeBucket(resBytes)]++;
+    a[base + 2 * NSZ] += reqBytes;
+    a[base + 2 * NSZ + 1] += resBytes;
+  }
+
+  /** One finished request, by its status class. */
+  classRequest(series: number, code: number): void {
+    if (!this.enabled || series < 0) return;
+    const c = code >= 100 && code < 600 ? Math.floor(code / 100) - 1 : NE - 1;
+    this.endpointCounts[series * NE + c]++;
+  }
+
+  /** Adds `n` to an L4 counter (`Active` takes -1 when a session ends). */
+  l4Add(series: number, counter: L4Counter, n = 1): void {
+    if (this.enabled && series >= 0) this.l4[series * NL + counter] += n;
   }
 
   requestStarted(series: number): void {
@@ -287,6 +398,12 @@ export class DataPlaneMetrics {
       backends: this.backendNames.slice(),
       upstream: Array.from(this.upstream.subarray(0, this.backendNames.length * NK)),
       process: this.sampler.sample(),
+      l4Series: this.l4Labels.slice(),
+      l4: Array.from(this.l4.subarray(0, this.l4Labels.length * NL)),
+      accessLogDropped: this.accessLogDropped(),
+      ...(this.sizes !== null ? { sizes: Array.from(this.sizes.subarray(0, ns * SSZ)) } : {}),
+      classSeries: this.endpointLabels.slice(),
+      classCounts: Array.from(this.endpointCounts.subarray(0, this.endpointLabels.length * NE)),
     };
   }
 
@@ -296,5 +413,13 @@ export class DataPlaneMetrics {
   }
 }
 
+function sizeBucket(n: number): number {
+  let b = 0;
+  while (b < NSZ - 1 && n > SIZE_BUCKETS[b]) b++;
+  return b;
+}
+
 export const DURATION_BUCKET_COUNT = NB;
 export const UPSTREAM_EVENT_COUNT = NK;
+export const L4_COUNTER_COUNT = NL;
+export const ENDPOINT_CLASS_COUNT = NE;

@@ -5,7 +5,10 @@
  * Gateway on one port share a socket; Gateways on the same port are kept
  * apart by their addresses.
  */
-import type { BackendIR, HTTPRouteIR, IR, ListenerIR, WeightedBackendIR } from '../../ir/types.ts';
+import type { BackendIR, GatewayIR, HTTPRouteIR, IR, ListenerIR, WeightedBackendIR } from '../../ir/types.ts';
+import type { AccessLogger } from '../../observability/access-log.ts';
+import { buildAccessLogger } from '../../observability/access-log/gateway-access-log.ts';
+import { EndpointStats } from '../../observability/metrics/endpoint-stats.ts';
 import { compileFilters, type FilterCompileEnv } from '../filters/index.ts';
 import { compileLocalResponse } from '../filters/direct-response.ts';
 import { isL4Protocol } from '../l4/protocols.ts';
@@ -17,7 +20,8 @@ import { mergeProxyProtocol, type ProxyProtocolMode } from '../listeners/client-
 import { ListenerRoutes, SocketRouter, VirtualHostRoutes } from '../router/router.ts';
 import { BackendPicker, CompiledBackend } from '../upstream/backend.ts';
 import type { CompiledRoute, SocketTable } from './compiled-route.ts';
-import { NO_ROUTE } from '../../observability/metrics/data-plane-metrics.ts';
+import { NO_TELEMETRY, type GatewayTelemetry } from './gateway-telemetry.ts';
+import { NO_ROUTE, type ClassLabels } from '../../observability/metrics/data-plane-metrics.ts';
 
 /** Metrics labels of a route entry: gateway (ns/name), listener (section name), route (ns/name), rule (name or index). */
 export type RouteLabels = readonly [string, string, string, string];
@@ -47,6 +51,12 @@ export interface CompiledConfig {
   readonly errors: string[];
   /** Upstream targets this configuration uses (the rest are released after the swap). */
   readonly upstreamKeys: Set<string>;
+  /** Trace export pipelines this configuration uses (the rest are shut down after the swap). */
+  readonly tracerKeys: Set<string>;
+  /** Access-log sinks this configuration uses (the rest are closed after the swap). */
+  readonly accessLogKeys: Set<string>;
+  /** Each Gateway's telemetry by `<namespace>/<name>`, for its L4 listeners too (../l4/compile.ts). */
+  readonly telemetry: Map<string, GatewayTelemetry>;
 }
 
 export function socketKey(address: string, boundPort: number): string {
@@ -68,8 +78,21 @@ export function compileConfig(
   const errors: string[] = [];
   const upstreamKeys = new Set<string>();
   const backends = new BackendCompiler(runtime, upstreamKeys);
+  const tracerKeys = new Set<string>();
+  const accessLogKeys = new Set<string>();
+  const gatewayTelemetry = new Map<string, GatewayTelemetry>();
 
   for (const gw of ir.gateways) {
+    const telemetry: GatewayTelemetry = {
+      accessLog: gatewayAccessLog(gw, runtime, accessLogKeys, errors),
+      tracer: runtime.tracers?.tracer(`${gw.namespace}/${gw.name}`, gw.telemetry?.tracing, tracerKeys) ?? null,
+    };
+    gatewayTelemetry.set(`${gw.namespace}/${gw.name}`, telemetry);
+    backends.vhostStats = gw.telemetry?.metrics?.enableVirtualHostStats === true;
+    backends.sizeStats = gw.telemetry?.metrics?.enableRequestResponseSizesStats === true;
+    backends.endpointStats = gw.telemetry?.metrics?.enablePerEndpointStats
+      ? new EndpointStats(runtime.metrics, `${gw.namespace}/${gw.name}`)
+      : null;
     const addresses = gw.addresses.length > 0 ? gw.addresses : [DEFAULT_BIND_ADDRESS];
     for (const l of gw.listeners) {
       if (isL4Protocol(l.protocol)) continue; // TLS, TCP, UDP: served by ../l4/
@@ -89,7 +112,7 @@ export function compileConfig(
         errors.push(`listener ${l.name}: protocol ${l.protocol} is not supported yet`);
         continue;
       }
-      const compiled = compileListener(l, `${gw.namespace}/${gw.name}`, backends, errors);
+      const compiled = compileListener(l, `${gw.namespace}/${gw.name}`, backends, errors, telemetry);
       const boundPort = l.port + portOffset;
       for (const address of addresses) {
         const key = socketKey(address, boundPort);
@@ -98,6 +121,7 @@ export function compileConfig(
           s = { key, address, port: l.port, boundPort, listeners: [], table: new SocketRouter(), tls: null };
           // Requests no route takes (404, and those refused before routing) count under the socket's first Gateway.
           s.table.metricsSeries = runtime.metrics.series([`${gw.namespace}/${gw.name}`, '', NO_ROUTE, '', '']);
+          s.table.telemetry = telemetry;
           sockets.set(key, s);
           if (tls !== null) tlsListeners.set(key, []);
         }
@@ -125,7 +149,20 @@ export function compileConfig(
     sockets.set(key, { ...sockets.get(key)!, tls: contexts });
   }
   tlsContexts?.sweep();
-  return { sockets, errors, upstreamKeys };
+  return { sockets, errors, upstreamKeys, tracerKeys, accessLogKeys, telemetry: gatewayTelemetry };
+}
+
+/** The Gateway's access log: from its EnvoyProxy telemetry when the runtime keeps sinks, else the data plane's default. */
+function gatewayAccessLog(
+  gw: GatewayIR,
+  runtime: ProxyRuntime,
+  used: Set<string>,
+  errors: string[],
+): AccessLogger | null {
+  const fallback = runtime.accessLog ?? null;
+  if (runtime.accessLogSinks === undefined) return fallback;
+  const where = `gateway ${gw.namespace}/${gw.name}`;
+  return buildAccessLogger(gw.telemetry?.accessLog, fallback, runtime.accessLogSinks, used, where, errors);
 }
 
 function compileListener(
@@ -133,10 +170,12 @@ function compileListener(
   gateway: string,
   backends: BackendCompiler,
   errors: string[],
+  telemetry: GatewayTelemetry,
 ): ListenerRoutes<CompiledRoute> {
   const out = new ListenerRoutes<CompiledRoute>(l.name, l.hostname);
   for (const vh of l.virtualHosts ?? []) {
     const routes: CompiledRoute[] = [];
+    backends.vhostSeries = backends.vhostStats ? backends.classSeries(['vhost', gateway, vh.hostname, '']) : -1;
     for (const r of vh.routes) {
       const labels: RouteLabels = [
         gateway,
@@ -144,7 +183,7 @@ function compileListener(
         `${r.route.namespace}/${r.route.name}`,
         r.ruleName ?? String(r.ruleIndex),
       ];
-      const c = compileRoute(r, backends, `listener ${l.name}: route ${r.name}`, errors, labels);
+      const c = compileRoute(r, backends, `listener ${l.name}: route ${r.name}`, errors, labels, telemetry);
       if (c !== null) routes.push(c);
     }
     if (!out.vhosts.add(vh.hostname, new VirtualHostRoutes(vh.hostname, routes))) {
@@ -161,6 +200,7 @@ export function compileRoute(
   where: string,
   errors: string[],
   labels: RouteLabels = ['', '', r.name, ''],
+  telemetry: GatewayTelemetry = NO_TELEMETRY,
 ): CompiledRoute | null {
   let matcher: RouteMatcher;
   try {
@@ -176,6 +216,11 @@ export function compileRoute(
     backendTimeoutMs: r.timeouts?.backendRequestMs ?? 0,
     grpc: r.grpc === true,
     metricsSeries: backends.series(labels, ''),
+    endpointStats: backends.endpointStats,
+    vhostSeries: backends.vhostSeries,
+    sizeStats: backends.sizeStats,
+    telemetry,
+    tracing: telemetry.tracer === null ? null : telemetry.tracer.route(r.route, r.tracing),
     retry:
       r.retry === undefined
         ? null
@@ -206,6 +251,20 @@ export function compileRoute(
 
 /** Turns IR backends into load-balanced upstream targets from the shared registry. */
 export class BackendCompiler {
+  /** The Gateway being compiled counts requests per endpoint (EnvoyProxy enablePerEndpointStats). */
+  endpointStats: EndpointStats | null = null;
+  /** The Gateway being compiled counts requests per virtual host (EnvoyProxy enableVirtualHostStats). */
+  vhostStats = false;
+  /** The Gateway being compiled keeps request/response size histograms (EnvoyProxy enableRequestResponseSizesStats). */
+  sizeStats = false;
+  /** The class series of the virtual host being compiled (-1 = not counted). */
+  vhostSeries = -1;
+
+  /** A per-virtual-host (or per-endpoint) series id. */
+  classSeries(labels: ClassLabels): number {
+    return this.runtime.metrics.classSeries(labels);
+  }
+
   constructor(
     private readonly runtime: ProxyRuntime,
     private readonly used: Set<string>,

@@ -3,6 +3,9 @@ import type { HttpFilter } from '../filters/filter.ts';
 import type { RouteMatcher } from '../router/route-matcher.ts';
 import type { SocketRouter } from '../router/router.ts';
 import type { BackendPicker } from '../upstream/backend.ts';
+import type { RouteTracing } from '../../observability/tracing/route-tracing.ts';
+import type { GatewayTelemetry } from './gateway-telemetry.ts';
+import type { EndpointStats } from '../../observability/metrics/endpoint-stats.ts';
 
 export interface RetryPolicy {
   /** Response codes that trigger a retry (connection failures always do). */
@@ -38,6 +41,16 @@ export interface CompiledRoute {
   readonly grpc: boolean;
   /** Metrics series of this entry without a backend (observability/metrics/data-plane-metrics.ts). */
   readonly metricsSeries: number;
+  /** Per-endpoint request counters of the Gateway (EnvoyProxy enablePerEndpointStats); null = off. */
+  readonly endpointStats: EndpointStats | null;
+  /** Per-virtual-host request counter of this entry's virtual host (EnvoyProxy enableVirtualHostStats); -1 = off. */
+  readonly vhostSeries: number;
+  /** Request/response size histograms for this entry's series (EnvoyProxy enableRequestResponseSizesStats). */
+  readonly sizeStats: boolean;
+  /** The Gateway's access log and tracer (shared by its entries). */
+  readonly telemetry: GatewayTelemetry;
+  /** Span names, sampling and tags of this entry; null when its Gateway does not trace. */
+  readonly tracing: RouteTracing | null;
 }
 
 export type SocketTable = SocketRouter<CompiledRoute>;

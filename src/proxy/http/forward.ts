@@ -6,7 +6,13 @@
 import { Readable } from 'node:stream';
 import { ResponseFlag } from '../../observability/access-log.ts';
 import { UpstreamEvent } from '../../observability/metrics/data-plane-metrics.ts';
-import { UpstreamFailure, classifyUpstreamError, messageForFailure, statusForFailure } from '../upstream/errors.ts';
+import {
+  FAILURE_NAMES,
+  UpstreamFailure,
+  classifyUpstreamError,
+  messageForFailure,
+  statusForFailure,
+} from '../upstream/errors.ts';
 import { startH2cExchange } from './h2c-exchange.ts';
 import { startHttp1Exchange } from './http1-exchange.ts';
 import type { RequestContext } from './request-context.ts';
@@ -43,6 +49,7 @@ export function startAttempt(ctx: RequestContext): void {
   ctx.target = target;
   ctx.attempts++;
   if (ctx.hostFromBackend) ctx.headers[1] = target.hostname;
+  if (ctx.trace !== null) ctx.trace.startAttempt(ctx); // client span; its context replaces the caller's in ctx.headers
   if (target.kind === 'http1') {
     startHttp1Exchange(ctx, target);
   } else if (ctx.res === null) {
@@ -54,6 +61,7 @@ export function startAttempt(ctx: RequestContext): void {
 
 /** Called before a response is written: true when this status should be retried instead. */
 export function shouldRetryStatus(ctx: RequestContext, status: number): boolean {
+  if (ctx.trace !== null) ctx.trace.attemptStatus(status); // every upstream response passes here first
   const retry = ctx.route!.retry;
   return retry !== null && ctx.retriesLeft > 0 && !ctx.done && retry.codes.has(status);
 }
@@ -66,6 +74,7 @@ export function attemptFailed(ctx: RequestContext, err: unknown): void {
 export function attemptFailedWith(ctx: RequestContext, failure: UpstreamFailure): void {
   ctx.exchange = null;
   if (ctx.done) return;
+  if (ctx.trace !== null) ctx.trace.attemptFailed(FAILURE_NAMES[failure]);
   countFailure(ctx, failure);
   if (ctx.responseStarted) {
     ctx.abortDownstream();
@@ -88,6 +97,7 @@ export function attemptFailedWith(ctx: RequestContext, failure: UpstreamFailure)
 export function retryAttempt(ctx: RequestContext): void {
   ctx.exchange = null;
   if (ctx.done) return;
+  if (ctx.trace !== null) ctx.trace.endAttempt(ctx);
   ctx.runtime.metrics.upstreamEvent(ctx.backend!.metricsBackend, UpstreamEvent.Retry);
   ctx.retriesLeft--;
   const base = ctx.route!.retry?.backoffMs || DEFAULT_BACKOFF_MS;

@@ -32,6 +32,7 @@ export function handleRequest(
 ): void {
   const ctx = new RequestContext(runtime, listener, req, res, null, req.method ?? 'GET', req.rawHeaders, req.socket);
   ctx.metricsSeries = table.metricsSeries;
+  ctx.telemetry = table.telemetry;
   ctx.expectContinue = expectContinue;
   if (!ctx.parse()) return;
   const route = findRoute(ctx, table);
@@ -73,6 +74,7 @@ export function handleUpgrade(
   socket.on('error', onSocketError);
   const ctx = new RequestContext(runtime, listener, req, null, head, req.method ?? 'GET', req.rawHeaders, socket);
   ctx.metricsSeries = table.metricsSeries;
+  ctx.telemetry = table.telemetry;
   if (!ctx.parse()) return;
   if (ctx.upgrade === null || ctx.upgrade.trim().toLowerCase() === 'h2c') {
     // h2c upgrades are not offered (Envoy's default); the socket is no longer HTTP, so refuse and close.
@@ -87,6 +89,7 @@ export function handleUpgrade(
 
 function run(ctx: RequestContext, route: CompiledRoute): void {
   ctx.route = route;
+  ctx.telemetry = route.telemetry;
   ctx.runtime.metrics.requestStarted(route.metricsSeries);
   ctx.buildUpstreamHeaders();
   if (route.grpc || ctx.grpc !== GrpcKind.None) prepareGrpcRequest(ctx, route);

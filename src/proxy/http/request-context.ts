@@ -18,6 +18,8 @@ import type { MatchInput } from '../router/route-matcher.ts';
 import type { CompiledBackend } from '../upstream/backend.ts';
 import type { UpstreamTarget } from '../upstream/targets.ts';
 import type { AccessLogEntry } from '../../observability/access-log.ts';
+import type { RequestTrace } from '../../observability/tracing/request-trace.ts';
+import { NO_TELEMETRY, type GatewayTelemetry } from '../compile/gateway-telemetry.ts';
 import { methodIndex } from '../../observability/metrics/data-plane-metrics.ts';
 import { headerTokens, nameIs } from './headers.ts';
 import type { ProxyRuntime } from './runtime.ts';
@@ -129,6 +131,10 @@ export class RequestContext implements MatchInput, AccessLogEntry {
   target: UpstreamTarget | null = null;
   /** Metrics series of the socket's "no route" requests (set by whoever creates the context). */
   metricsSeries = -1;
+  /** The spans of a sampled request (observability/tracing/); null = not traced. */
+  trace: RequestTrace | null = null;
+  /** The Gateway's access log and tracer: the socket's until routed, then the route's. */
+  telemetry: GatewayTelemetry = NO_TELEMETRY;
   /** complete() has run. */
   private recorded = false;
 
@@ -344,6 +350,11 @@ export class RequestContext implements MatchInput, AccessLogEntry {
       out.push('x-request-id', randomUUID());
     }
     this.headers = out;
+    // The route is known from here on: the server span starts (when the Gateway traces and the request is sampled).
+    const route = this.route;
+    if (route !== null && route.tracing !== null && route.telemetry.tracer !== null) {
+      this.trace = route.telemetry.tracer.startRequest(this, route.tracing);
+    }
   }
 
   /** Runs the response phase of the route's and the picked backend's filters. */
@@ -491,8 +502,9 @@ export class RequestContext implements MatchInput, AccessLogEntry {
   complete(): void {
     if (this.recorded) return;
     this.recorded = true;
-    const log = this.runtime.accessLog;
-    if (log != null) log.log(this);
+    if (this.trace !== null) this.trace.end(this);
+    const log = this.telemetry.accessLog;
+    if (log !== null) log.log(this);
     const m = this.runtime.metrics;
     if (!m.enabled) return;
     const route = this.route;
@@ -502,6 +514,9 @@ export class RequestContext implements MatchInput, AccessLogEntry {
       series = route.metricsSeries;
       const b = this.backend;
       if (b !== null && b.metricsSeries >= 0) series = b.metricsSeries;
+      if (route.vhostSeries >= 0) m.classRequest(route.vhostSeries, this.status);
+      const es = route.endpointStats;
+      if (es !== null && b !== null && this.target !== null) es.record(b.name, this.target.address, this.status);
     }
     m.record(
       series,
@@ -511,6 +526,7 @@ export class RequestContext implements MatchInput, AccessLogEntry {
       this.requestBytes,
       this.responseBytes,
     );
+    if (route !== null && route.sizeStats) m.recordSizes(series, this.requestBytes, this.responseBytes);
   }
 
   // ---- AccessLogEntry: read only when a line is written
@@ -518,7 +534,7 @@ export class RequestContext implements MatchInput, AccessLogEntry {
   requestHeader(name: string): string | undefined {
     const list = this.headers !== EMPTY ? this.headers : this.rawHeaders;
     for (let i = 0; i < list.length; i += 2) {
-      if (list[i].length === name.length && list[i].toLowerCase() === name) return list[i + 1];
+      if (nameIs(list[i], name)) return list[i + 1];
     }
     return undefined;
   }

@@ -62,6 +62,7 @@ function startStream(
     socket,
   );
   ctx.metricsSeries = table.metricsSeries;
+  ctx.telemetry = table.telemetry;
   stream.once('close', () => {
     if (!ctx.done) abandon(ctx);
   });

@@ -10,7 +10,9 @@
 import type { IR, ListenerIR } from '../../ir/types.ts';
 import { DEFAULT_BIND_ADDRESS } from '../compile/compile-config.ts';
 import { HostTable } from '../router/host-table.ts';
-import { L4Route } from './backends.ts';
+import { L4Route, type L4RouteEnv } from './backends.ts';
+import { NO_TELEMETRY, type GatewayTelemetry } from '../compile/gateway-telemetry.ts';
+import type { DataPlaneMetrics } from '../../observability/metrics/data-plane-metrics.ts';
 import { isL4Protocol } from './protocols.ts';
 import { Termination } from './termination.ts';
 
@@ -28,8 +30,20 @@ export interface TlsListenerTable {
 }
 
 export type L4Table =
-  | { readonly kind: 'tcp'; readonly listener: string; readonly route: L4Route | null; readonly proxyProtocol: boolean }
-  | { readonly kind: 'tls'; readonly listeners: HostTable<TlsListenerTable>; readonly proxyProtocol: boolean }
+  | {
+      readonly kind: 'tcp';
+      readonly listener: string;
+      readonly route: L4Route | null;
+      readonly proxyProtocol: boolean;
+      /** With `proxyProtocol`: connections without a PROXY header are served too. */
+      readonly proxyProtocolOptional?: boolean;
+    }
+  | {
+      readonly kind: 'tls';
+      readonly listeners: HostTable<TlsListenerTable>;
+      readonly proxyProtocol: boolean;
+      readonly proxyProtocolOptional?: boolean;
+    }
   | { readonly kind: 'udp'; readonly listener: string; readonly route: L4Route | null };
 
 export interface L4Socket {
@@ -53,18 +67,30 @@ export function l4SocketKey(transport: Transport, address: string, boundPort: nu
   return `${transport}|${address}|${boundPort}`;
 }
 
-export function compileL4Config(ir: IR, portOffset: number): L4Config {
+/**
+ * `telemetry`: each Gateway's access log and tracer by `<namespace>/<name>`
+ * (built with the HTTP tables); `metrics`: where session counters go.
+ */
+export function compileL4Config(
+  ir: IR,
+  portOffset: number,
+  telemetry: ReadonlyMap<string, GatewayTelemetry> = new Map(),
+  metrics: DataPlaneMetrics | null = null,
+): L4Config {
   const sockets = new Map<string, L4Socket>();
   const errors: string[] = [];
   for (const gw of ir.gateways) {
     const addresses = gw.addresses.length > 0 ? gw.addresses : [DEFAULT_BIND_ADDRESS];
+    const gateway = `${gw.namespace}/${gw.name}`;
+    const gwTelemetry = telemetry.get(gateway) ?? NO_TELEMETRY;
     for (const l of gw.listeners) {
       if (!isL4Protocol(l.protocol)) continue;
       const transport: Transport = l.protocol === 'UDP' ? 'udp' : 'tcp';
+      const env: L4RouteEnv = { telemetry: gwTelemetry, metrics, transport, gateway, listener: l.sectionName };
       const boundPort = l.port + portOffset;
       let tlsEntry: TlsListenerTable | null = null;
       if (l.protocol === 'TLS') {
-        tlsEntry = compileTlsListener(l, errors);
+        tlsEntry = compileTlsListener(l, errors, env);
         if (tlsEntry === null) continue;
       }
       for (const address of addresses) {
@@ -72,7 +98,7 @@ export function compileL4Config(ir: IR, portOffset: number): L4Config {
         const existing = sockets.get(key);
         const where = `listener ${l.name}: ${address}:${boundPort}/${transport}`;
         if (existing === undefined) {
-          const table = tlsEntry === null ? singleTable(l) : tlsTable(l, tlsEntry);
+          const table = tlsEntry === null ? singleTable(l, env) : tlsTable(l, tlsEntry);
           sockets.set(key, { key, transport, address, port: l.port, boundPort, listeners: [l.name], table });
           continue;
         }
@@ -87,8 +113,10 @@ export function compileL4Config(ir: IR, portOffset: number): L4Config {
         }
         existing.listeners.push(l.name);
         // One PROXY header decision per socket: it comes before the SNI that would tell the listeners apart.
-        if (l.enableProxyProtocol === true && !t.proxyProtocol) {
-          sockets.set(key, { ...existing, table: { ...t, proxyProtocol: true } });
+        // Required as soon as one listener requires it; optional only when every listener enabling it says so.
+        if (l.enableProxyProtocol === true) {
+          const optional = l.proxyProtocolOptional === true && (!t.proxyProtocol || t.proxyProtocolOptional === true);
+          sockets.set(key, { ...existing, table: { ...t, proxyProtocol: true, proxyProtocolOptional: optional } });
         }
       }
     }
@@ -96,20 +124,31 @@ export function compileL4Config(ir: IR, portOffset: number): L4Config {
   return { sockets, errors };
 }
 
-function singleTable(l: ListenerIR): L4Table {
+function singleTable(l: ListenerIR, env: L4RouteEnv): L4Table {
   const routes = l.protocol === 'UDP' ? l.udpRoutes : l.tcpRoutes;
-  const route = routes !== undefined && routes.length > 0 ? L4Route.of(routes[0]) : null;
+  const route = routes !== undefined && routes.length > 0 ? L4Route.of(routes[0], true, env) : null;
   if (l.protocol === 'UDP') return { kind: 'udp', listener: l.name, route };
-  return { kind: 'tcp', listener: l.name, route, proxyProtocol: l.enableProxyProtocol === true };
+  return {
+    kind: 'tcp',
+    listener: l.name,
+    route,
+    proxyProtocol: l.enableProxyProtocol === true,
+    proxyProtocolOptional: l.proxyProtocolOptional === true,
+  };
 }
 
 function tlsTable(l: ListenerIR, entry: TlsListenerTable): L4Table {
   const listeners = new HostTable<TlsListenerTable>();
   listeners.add(l.hostname, entry);
-  return { kind: 'tls', listeners, proxyProtocol: l.enableProxyProtocol === true };
+  return {
+    kind: 'tls',
+    listeners,
+    proxyProtocol: l.enableProxyProtocol === true,
+    proxyProtocolOptional: l.proxyProtocolOptional === true,
+  };
 }
 
-function compileTlsListener(l: ListenerIR, errors: string[]): TlsListenerTable | null {
+function compileTlsListener(l: ListenerIR, errors: string[], env: L4RouteEnv): TlsListenerTable | null {
   let termination: Termination | null = null;
   if (l.tls?.mode === 'Terminate') {
     const problems: string[] = [];
@@ -123,11 +162,11 @@ function compileTlsListener(l: ListenerIR, errors: string[]): TlsListenerTable |
   }
   const routes = new HostTable<L4Route>();
   for (const r of l.tlsRoutes ?? []) {
-    const compiled = L4Route.of(r, termination !== null);
+    const compiled = L4Route.of(r, termination !== null, env);
     // The IR lists routes oldest first: for a hostname claimed twice the older route keeps it.
     for (const h of r.hostnames.length > 0 ? r.hostnames : ['*']) routes.add(h, compiled);
   }
   const tcp = termination !== null ? l.tcpRoutes : undefined;
-  const tcpRoute = tcp !== undefined && tcp.length > 0 ? L4Route.of(tcp[0]) : null;
+  const tcpRoute = tcp !== undefined && tcp.length > 0 ? L4Route.of(tcp[0], true, env) : null;
   return { name: l.name, termination, routes, tcpRoute };
 }

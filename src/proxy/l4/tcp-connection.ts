@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import type { EndpointIR } from '../../ir/types.ts';
 import type { ProxyRuntime } from '../http/runtime.ts';
 import { pickTarget, type L4Backend, type L4Route } from './backends.ts';
+import { L4Session, addressPort } from './session.ts';
 import type { L4Table, TlsListenerTable } from './compile.ts';
 import { connectUpstream, type ClientAddresses } from './connect.ts';
 import { readPreamble, type Preamble } from './preamble.ts';
@@ -31,6 +32,7 @@ export function serveConnection(env: ConnectionEnv, table: StreamTable, socket: 
   socket.on('error', () => cut(socket));
   const opts = {
     proxyProtocol: table.proxyProtocol,
+    proxyProtocolOptional: table.proxyProtocolOptional,
     clientHello: table.kind === 'tls',
     maxBytes: t.tlsClientHelloMaxBytes,
     timeoutMs: t.l4PreambleTimeoutMs,
@@ -55,7 +57,7 @@ function routeTls(env: ConnectionEnv, l: TlsListenerTable | undefined, socket: S
 
   // Refuse before the handshake when the route cannot be served, as in passthrough.
   const target = pickTarget(route);
-  if ('refused' in target) return refuse(env, socket, target.refused);
+  if ('refused' in target) return refuseRouted(env, socket, route, client, target.refused);
   socket.unshift(p.rest); // the TLS layer reads what is buffered first
   const secure = new tls.TLSSocket(socket, {
     isServer: true,
@@ -73,14 +75,33 @@ function routeTls(env: ConnectionEnv, l: TlsListenerTable | undefined, socket: S
   secure.setTimeout(env.runtime.tuning.l4PreambleTimeoutMs, handshakeTimeout);
   secure.once('secure', () => {
     secure.setTimeout(0, handshakeTimeout); // also removes the listener: the idle timeout takes over
-    open(env, secure, target.backend, target.endpoint, Buffer.alloc(0), client, route.name);
+    if (l.termination?.accepts(secure) === false) {
+      return refuse(env, secure, `listener ${l.name}: client certificate refused`);
+    }
+    open(env, secure, target.backend, target.endpoint, Buffer.alloc(0), client, route);
   });
 }
 
 function forward(env: ConnectionEnv, socket: Socket, route: L4Route, head: Buffer, client: ClientAddresses): void {
   const target = pickTarget(route);
-  if ('refused' in target) return refuse(env, socket, target.refused);
-  open(env, socket, target.backend, target.endpoint, head, client, route.name);
+  if ('refused' in target) return refuseRouted(env, socket, route, client, target.refused);
+  open(env, socket, target.backend, target.endpoint, head, client, route);
+}
+
+/** A session begins: counted, and logged when it ends. */
+function session(route: L4Route, client: ClientAddresses): L4Session {
+  const { source, destination } = client;
+  return new L4Session(
+    route,
+    addressPort(source.address, source.port),
+    addressPort(destination.address, destination.port),
+  );
+}
+
+/** A routed connection refused before anything went upstream: one access-log line (UH). */
+function refuseRouted(env: ConnectionEnv, socket: Socket, route: L4Route, client: ClientAddresses, why: string): void {
+  if (route.telemetry.accessLog !== null) session(route, client).refused();
+  refuse(env, socket, why);
 }
 
 function open(
@@ -90,9 +111,12 @@ function open(
   endpoint: EndpointIR,
   head: Buffer,
   client: ClientAddresses,
-  routeName: string,
+  route: L4Route,
 ): void {
   const { runtime } = env;
+  const routeName = route.name;
+  const s = session(route, client);
+  s.started(backend, addressPort(endpoint.address, endpoint.port));
   const pending = connectUpstream(backend, endpoint, client, {
     connectTimeoutMs: runtime.tuning.upstreamConnectTimeoutMs,
     lookup: runtime.upstreams.dns.lookup,
@@ -102,12 +126,23 @@ function open(
   pending.ready.then(
     (upstream) => {
       socket.off('close', onGone);
-      if (socket.destroyed) return upstream.destroy();
+      if (socket.destroyed) {
+        s.requestBytes = socket.bytesRead;
+        s.end();
+        return upstream.destroy();
+      }
       if (head.length > 0) upstream.write(head);
-      splice(socket, upstream, runtime.tuning.tcpIdleTimeoutMs);
+      splice(socket, upstream, runtime.tuning.tcpIdleTimeoutMs, () => {
+        s.requestBytes = socket.bytesRead;
+        s.responseBytes = socket.bytesWritten;
+        s.end();
+      });
     },
     (err: Error) => {
       socket.off('close', onGone);
+      if (!socket.destroyed) s.connectFailed(); // else the client left first: not the upstream's failure
+      s.requestBytes = socket.bytesRead;
+      s.end();
       runtime.log.debug(
         { err, route: routeName, backend: backend.name, endpoint: `${endpoint.address}:${endpoint.port}` },
         'L4 upstream connect failed',

@@ -12,6 +12,7 @@ import net from 'node:net';
 import type { EndpointIR } from '../../ir/types.ts';
 import type { ProxyRuntime } from '../http/runtime.ts';
 import { endpointKey, pickTarget } from './backends.ts';
+import { L4Session, addressPort } from './session.ts';
 import type { L4Table } from './compile.ts';
 
 type UdpTable = Extract<L4Table, { kind: 'udp' }>;
@@ -81,7 +82,9 @@ export class UdpL4Listener {
       if (route === null) return;
       const target = pickTarget(route);
       if ('refused' in target) return;
-      s = new UdpSession(this, key, address, port);
+      const stats = new L4Session(route, addressPort(address, port), addressPort(this.address, this.port));
+      stats.started(target.backend, addressPort(target.endpoint.address, target.endpoint.port));
+      s = new UdpSession(this, key, address, port, stats);
       this.sessions.set(key, s);
       s.start(target.endpoint);
     }
@@ -125,6 +128,8 @@ class UdpSession {
     readonly key: string,
     private readonly clientAddress: string,
     private readonly clientPort: number,
+    /** Counters and the access-log line of this session. */
+    private readonly stats: L4Session,
   ) {
     this.idle = setTimeout(() => this.close(), listener.runtime.tuning.udpSessionIdleMs);
     this.idle.unref();
@@ -146,6 +151,7 @@ class UdpSession {
     rt.upstreams.dns.lookup(endpoint.address, {}, (err, address) => {
       if (err !== null || typeof address !== 'string') {
         rt.log.debug({ err, endpoint: endpoint.address }, 'UDP upstream name does not resolve');
+        this.stats.connectFailed();
         this.close();
       } else {
         this.open(address, endpoint.port);
@@ -160,10 +166,12 @@ class UdpSession {
     // An ICMP unreachable surfaces as an error on a connected socket: end the session, the next datagram picks again.
     u.on('error', (err) => {
       this.listener.runtime.log.debug({ err, endpoint: `${address}:${port}` }, 'UDP upstream error');
+      this.stats.connectFailed();
       this.close();
     });
     u.on('message', (msg) => {
       this.idle.refresh();
+      this.stats.responseBytes += msg.length;
       this.listener.reply(msg, this.clientAddress, this.clientPort);
     });
     u.connect(port, address, () => {
@@ -176,6 +184,7 @@ class UdpSession {
   send(msg: Buffer): void {
     if (this.closed) return;
     this.idle.refresh();
+    this.stats.requestBytes += msg.length;
     if (this.pending === null) {
       this.upstream?.send(msg);
     } else if (this.pending.length < this.listener.runtime.tuning.udpPendingDatagrams) {
@@ -188,6 +197,7 @@ class UdpSession {
     this.closed = true;
     clearTimeout(this.idle);
     this.listener.forget(this);
+    this.stats.end();
     try {
       this.upstream?.close();
     } catch {

@@ -5,6 +5,7 @@
  * no fallback to a less specific listener or virtual host: that is what
  * keeps listeners isolated (GatewayHTTPListenerIsolation).
  */
+import { NO_TELEMETRY, type GatewayTelemetry } from '../compile/gateway-telemetry.ts';
 import { HostTable } from './host-table.ts';
 import type { MatchInput, RouteMatcher } from './route-matcher.ts';
 
@@ -33,6 +34,8 @@ export class SocketRouter<R extends RoutableEntry> {
   readonly listeners = new HostTable<ListenerRoutes<R>>();
   /** Metrics series of requests on this socket that no route takes (-1 = not counted). */
   metricsSeries = -1;
+  /** Access log and tracer of requests on this socket that no route takes (the socket's first Gateway). */
+  telemetry: GatewayTelemetry = NO_TELEMETRY;
 
   /** The matching route, or null (→ 404). */
   route(req: MatchInput): R | null {

@@ -19,6 +19,16 @@ export const UpstreamFailure = {
 } as const;
 export type UpstreamFailure = (typeof UpstreamFailure)[keyof typeof UpstreamFailure];
 
+/** A failure's name where one is written (a client span's `error.type`); every failure has one. */
+export const FAILURE_NAMES: Readonly<Record<UpstreamFailure, string>> = {
+  [UpstreamFailure.ConnectFailure]: 'connect_failure',
+  [UpstreamFailure.Reset]: 'reset',
+  [UpstreamFailure.Timeout]: 'timeout',
+  [UpstreamFailure.Protocol]: 'protocol_error',
+  [UpstreamFailure.BadRequest]: 'bad_request',
+  [UpstreamFailure.Unavailable]: 'unavailable',
+};
+
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',

@@ -6,10 +6,11 @@
  * every less specific winner it displaces is told, for Overridden.
  */
 import type { BackendTrafficPolicy } from '../../api/generated/index.ts';
-import type { ObjectRef, WeightedBackendIR } from '../../ir/types.ts';
+import type { HTTPRouteIR, ObjectRef, WeightedBackendIR } from '../../ir/types.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Claims } from '../policy/attachment.ts';
 import type { AncestorRef } from '../policy/status.ts';
+import { routeTracing } from './tracing.ts';
 
 export type Level = 'rule' | 'route' | 'listener' | 'gateway';
 
@@ -33,6 +34,8 @@ interface Entry {
   route: ObjectRef;
   ruleName?: string;
   backends: WeightedBackendIR[];
+  /** HTTP and GRPC route entries (the ones `telemetry.tracing` applies to). */
+  http?: HTTPRouteIR;
 }
 
 export function applyWinners(gateways: GatewayContext[], winners: Winners): Map<Winner, Displaced> {
@@ -67,6 +70,8 @@ export function applyWinners(gateways: GatewayContext[], winners: Winners): Map<
           note(listenerWinner, 'routes', label);
           note(gatewayWinner, 'routes', label);
         }
+        const tracing = winner.policy.spec.telemetry?.tracing;
+        if (tracing && e.http) e.http.tracing = routeTracing(tracing);
         const pp = winner.policy.spec.proxyProtocol;
         if (!pp) continue;
         for (const b of e.backends) if (!b.invalid) b.proxyProtocol = { version: pp.version };
@@ -79,7 +84,12 @@ export function applyWinners(gateways: GatewayContext[], winners: Winners): Map<
 function* entries(ir: NonNullable<GatewayContext['listeners'][number]['ir']>): Generator<Entry> {
   for (const vh of ir.virtualHosts ?? []) {
     for (const r of vh.routes) {
-      yield { route: r.route, backends: r.backends, ...(r.ruleName !== undefined ? { ruleName: r.ruleName } : {}) };
+      yield {
+        route: r.route,
+        backends: r.backends,
+        http: r,
+        ...(r.ruleName !== undefined ? { ruleName: r.ruleName } : {}),
+      };
     }
   }
   for (const list of [ir.tlsRoutes, ir.tcpRoutes, ir.udpRoutes]) {

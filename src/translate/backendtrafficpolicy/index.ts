@@ -13,7 +13,9 @@
  * the parentRef's sectionName) and ListenerSets.
  *
  * Sluice honours `proxyProtocol` so far: every backend the winner covers
- * gets BackendIR.proxyProtocol. Other fields are accepted and not applied.
+ * gets BackendIR.proxyProtocol; and `telemetry.tracing`, onto each HTTP and
+ * GRPC route entry it covers (HTTPRouteIR.tracing, ./tracing.ts). Other
+ * fields are accepted and not applied.
  */
 import type { BackendTrafficPolicy } from '../../api/generated/index.ts';
 import { GATEWAY_GROUP, type TranslationContext } from '../context.ts';

@@ -235,6 +235,10 @@ describe('PROXY protocol on TCP listeners', () => {
         tcpListener('from-client', [l4Route([l4Backend('pp', [backend.port], { proxyProtocol: { version: 'V1' } })])], {
           enableProxyProtocol: true,
         }),
+        tcpListener('optional', [l4Route([l4Backend('pp', [backend.port], { proxyProtocol: { version: 'V1' } })])], {
+          enableProxyProtocol: true,
+          proxyProtocolOptional: true,
+        }),
       ),
       { l4PreambleTimeoutMs: 500 },
     );
@@ -287,6 +291,27 @@ describe('PROXY protocol on TCP listeners', () => {
     await closedByPeer(bad);
     const silent = await connectTcp(plane.port('from-client'));
     await closedByPeer(silent, 2000); // l4PreambleTimeoutMs
+    assert.equal(backend.headers.length, before);
+  });
+
+  test("proxyProtocol.optional: with a header its addresses are used, without one the socket's; a bad one is refused", async () => {
+    const withHeader = await connectTcp(plane.port('optional'));
+    let reply = readAll(withHeader);
+    withHeader.end('PROXY TCP4 203.0.113.8 198.51.100.9 40001 9000\r\nwith');
+    assert.equal(await reply, 'ok with');
+    assert.deepEqual(backend.headers.at(-1)!.addresses?.source, { address: '203.0.113.8', port: 40001 });
+
+    const without = await connectTcp(plane.port('optional'));
+    const localPort = without.localPort;
+    reply = readAll(without);
+    without.end('PRIVMSG without'); // starts like "PROXY " for two bytes only
+    assert.equal(await reply, 'ok PRIVMSG without');
+    assert.deepEqual(backend.headers.at(-1)!.addresses?.source, { address: LOOPBACK, port: localPort });
+
+    const before = backend.headers.length;
+    const bad = await connectTcp(plane.port('optional'));
+    bad.write('PROXY TCP4 nonsense\r\n');
+    await closedByPeer(bad);
     assert.equal(backend.headers.length, before);
   });
 });
