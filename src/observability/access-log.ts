@@ -3,9 +3,9 @@
  * same hook as metrics, RequestContext.complete()). Formats use Envoy's
  * command operators (`%START_TIME%`, `%REQ(X-REQUEST-ID)%`,
  * `%RESPONSE_CODE%`...) and are compiled once into a list of literal parts
- * and field readers. Lines are appended to a buffer that is written once per
- * turn of the event loop, asynchronously (sonic-boom, as pino uses), never
- * with a synchronous write per request.
+ * and field readers. Lines are appended to a buffer that is written in
+ * batches, asynchronously (sonic-boom, as pino uses; see StreamOutput),
+ * never with a synchronous write per request.
  *
  * `text` is Envoy's default format; `json` has the fields of Envoy
  * Gateway's default JSON access log.
