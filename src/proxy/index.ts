@@ -54,16 +54,19 @@ class HttpDataPlane implements DataPlane {
     this.accessLogSinks = new AccessLogSinks({
       onError: (path, err) => opts.log.warn({ err, path }, 'access log file cannot be written'),
     });
+    const metrics = new DataPlaneMetrics(tuning.metrics);
     this.runtime = {
       tuning,
       log: opts.log,
-      upstreams: new UpstreamRegistry(tuning),
+      upstreams: new UpstreamRegistry(tuning, metrics),
       mirrorsInFlight: 0,
-      metrics: new DataPlaneMetrics(tuning.metrics),
+      metrics,
       accessLog: opts.accessLog ?? null,
       accessLogSinks: this.accessLogSinks,
     };
     this.runtime.metrics.accessLogDropped = () => accessLogDrops.total;
+    const upstreams = this.runtime.upstreams;
+    metrics.sampleUpstream = () => upstreams.sample(metrics);
     this.listeners = new ListenerSet(this.runtime);
     this.l4 = new L4ListenerSet(this.runtime);
     this.tlsContexts = new SecureContextCache(new TicketKeys(opts.tlsTicketSeed, tuning.tlsTicketKeyRotationMs));

@@ -241,6 +241,24 @@ test('GET /metrics: every counter moves as traffic goes through two workers', { 
     assert.equal(metricValue(text, 'sluice_mirror_dropped_total', { backend: 'Service/default/shadow:80' }), 0);
   });
 
+  await t.test('connections: each client connection counted once across workers, upstream connections', async () => {
+    const labels = { gateway: 'default/web', listener: 'http' };
+    const ok = { backend: 'Service/default/ok:80' };
+    const before = metricValue(await s.scrape(), 'sluice_downstream_connections_total', labels) ?? 0;
+    assert.ok(before >= 40, `the earlier requests' connections are counted (${before})`);
+    for (let i = 0; i < 5; i++) assert.equal((await httpGet(s.gateway + '/', { host })).status, 200);
+    await expectMetric(s, 'sluice_downstream_connections_total', labels, before + 5);
+    let text = '';
+    await until('no client connection open', async () => {
+      text = await s.scrape();
+      return metricValue(text, 'sluice_downstream_connections_active', labels) === 0;
+    });
+    const created = metricValue(text, 'sluice_upstream_connections_created_total', ok) ?? 0;
+    assert.ok(created >= 1 && created <= 45, `upstream connections created: ${created}`);
+    assert.ok(metricValue(text, 'sluice_upstream_connections_active', ok)! >= 1, 'kept alive in the pools');
+    assert.equal(metricValue(text, 'sluice_upstream_requests_pending', ok), 0);
+  });
+
   await t.test('the control process: reloads and their time', async () => {
     const text = await s.scrape();
     assert.ok(metricValue(text, 'sluice_config_reloads_total')! >= 1);

@@ -17,6 +17,12 @@ import {
   ENDPOINT_CLASSES,
   L4Counter,
   UpstreamEvent,
+  CONN_COUNTER_COUNT as NCC,
+  TLS_FAILURE_COUNT as NTF,
+  TLS_FAILURE_REASONS,
+  UPSTREAM_CONN_COUNT as NUC,
+  ConnCounter,
+  UpstreamConn,
   type MetricsSnapshot,
   type ProcessSample,
 } from './data-plane-metrics.ts';
@@ -44,6 +50,10 @@ export class MetricsAggregate {
   /** L4 series by labels (transport, gateway, listener, route, backend): L4Counter values. */
   readonly l4 = new Map<string, { labels: readonly string[]; values: number[] }>();
   accessLogDropped = 0;
+  /** Listener series by labels (gateway, listener, kind): ConnCounter values, then failures by reason. */
+  readonly conn = new Map<string, { labels: readonly string[]; values: number[] }>();
+  /** Per backend: UpstreamConn values (created; open and pending are gauges). */
+  readonly upstreamConn = new Map<string, number[]>();
   /** Per-endpoint and per-virtual-host request counts by labels (ClassLabels): counts by ENDPOINT_CLASSES. */
   readonly endpoints = new Map<string, { labels: readonly string[]; values: number[] }>();
 
@@ -71,6 +81,22 @@ export class MetricsAggregate {
       if (u === undefined) this.upstream.set(s.backends[b], (u = new Array<number>(NK).fill(0)));
       for (let k = 0; k < NK; k++) u[k] += s.upstream[b * NK + k] ?? 0;
     }
+    const uc = s.upstreamConn ?? [];
+    for (let b = 0; b < s.backends.length && uc.length > 0; b++) {
+      const u = this.upstreamConnFor(s.backends[b]);
+      u[UpstreamConn.Created] += uc[b * NUC + UpstreamConn.Created] ?? 0;
+      if (!gauges) continue;
+      u[UpstreamConn.Active] += uc[b * NUC + UpstreamConn.Active] ?? 0;
+      u[UpstreamConn.Pending] += uc[b * NUC + UpstreamConn.Pending] ?? 0;
+    }
+    const connSeries = s.connSeries ?? [];
+    for (let i = 0; i < connSeries.length; i++) {
+      const t = this.connFor(connSeries[i]);
+      for (let k = 0; k < NCC; k++) {
+        if (k === ConnCounter.Active && !gauges) continue;
+        t.values[k] += s.conn?.[i * NCC + k] ?? 0;
+      }
+    }
     const l4Series = s.l4Series ?? [];
     for (let i = 0; i < l4Series.length; i++) {
       const t = this.l4For(l4Series[i]);
@@ -95,6 +121,19 @@ export class MetricsAggregate {
     return t;
   }
 
+  private connFor(labels: readonly string[]): { labels: readonly string[]; values: number[] } {
+    const key = labels.join('\u0000');
+    let t = this.conn.get(key);
+    if (t === undefined) this.conn.set(key, (t = { labels, values: new Array<number>(NCC).fill(0) }));
+    return t;
+  }
+
+  private upstreamConnFor(backend: string): number[] {
+    let u = this.upstreamConn.get(backend);
+    if (u === undefined) this.upstreamConn.set(backend, (u = new Array<number>(NUC).fill(0)));
+    return u;
+  }
+
   private l4For(labels: readonly string[]): { labels: readonly string[]; values: number[] } {
     const key = labels.join('\u0000');
     let t = this.l4.get(key);
@@ -117,6 +156,11 @@ export class MetricsAggregate {
       const mine = this.l4For(t.labels);
       for (let k = 0; k < NL; k++) if (k !== L4Counter.Active) mine.values[k] += t.values[k];
     }
+    for (const t of o.conn.values()) {
+      const mine = this.connFor(t.labels);
+      for (let k = 0; k < NCC; k++) if (k !== ConnCounter.Active) mine.values[k] += t.values[k];
+    }
+    for (const [name, u] of o.upstreamConn) this.upstreamConnFor(name)[UpstreamConn.Created] += u[UpstreamConn.Created];
     this.accessLogDropped += o.accessLogDropped;
     for (const t of o.endpoints.values()) {
       const mine = this.endpointFor(t.labels);
@@ -234,6 +278,65 @@ const UPSTREAM_FAMILIES: Array<[UpstreamEvent, string, string]> = [
   ],
 ];
 
+const UPSTREAM_CONN_FAMILIES: Array<[number, string, 'counter' | 'gauge', string]> = [
+  [
+    UpstreamConn.Created,
+    'sluice_upstream_connections_created_total',
+    'counter',
+    'Upstream connections established (HTTP/1 pool connections, HTTP/2 sessions).',
+  ],
+  [UpstreamConn.Active, 'sluice_upstream_connections_active', 'gauge', 'Upstream connections open now.'],
+  [
+    UpstreamConn.Pending,
+    'sluice_upstream_requests_pending',
+    'gauge',
+    'Requests waiting for an upstream connection or stream.',
+  ],
+];
+
+const CONN_LABELS = ['gateway', 'listener'] as const;
+
+/** Downstream connection families (HTTP and HTTPS listeners) and TLS handshake families (HTTPS and TLS-terminate listeners). */
+function renderConnFamilies(w: Writer, conn: ReadonlyArray<{ labels: readonly string[]; values: number[] }>): void {
+  const downstream = conn.filter((t) => t.labels[2] !== 'tls');
+  const tls = conn.filter((t) => t.labels[2] !== 'http');
+  w.family(
+    'sluice_downstream_connections_total',
+    'counter',
+    'Client connections accepted by HTTP and HTTPS listeners.',
+  );
+  for (const t of downstream)
+    w.sample(
+      'sluice_downstream_connections_total',
+      labelText(CONN_LABELS, t.labels),
+      t.values[ConnCounter.Connections],
+    );
+  w.family(
+    'sluice_downstream_connections_active',
+    'gauge',
+    'Client connections open now (HTTPS: handshake completed).',
+  );
+  for (const t of downstream)
+    w.sample('sluice_downstream_connections_active', labelText(CONN_LABELS, t.labels), t.values[ConnCounter.Active]);
+  w.family('sluice_tls_handshakes_total', 'counter', 'TLS handshakes completed (client certificate accepted).');
+  for (const t of tls)
+    w.sample('sluice_tls_handshakes_total', labelText(CONN_LABELS, t.labels), t.values[ConnCounter.Handshakes]);
+  w.family('sluice_tls_resumed_total', 'counter', 'TLS handshakes that resumed a session (session ticket).');
+  for (const t of tls)
+    w.sample('sluice_tls_resumed_total', labelText(CONN_LABELS, t.labels), t.values[ConnCounter.Resumed]);
+  w.family('sluice_tls_handshake_failures_total', 'counter', 'TLS handshakes that failed, by reason.');
+  for (const t of tls) {
+    const base = labelText(CONN_LABELS, t.labels);
+    for (let r = 0; r < NTF; r++) {
+      w.sample(
+        'sluice_tls_handshake_failures_total',
+        `${base},reason="${TLS_FAILURE_REASONS[r]}"`,
+        t.values[ConnCounter.Failures + r],
+      );
+    }
+  }
+}
+
 const L4_LABELS = ['gateway', 'listener', 'route', 'backend'] as const;
 
 const L4_FAMILIES: Array<[L4Counter, string, 'counter' | 'gauge', (what: string) => string]> = [
@@ -343,6 +446,11 @@ export function renderPrometheus(agg: MetricsAggregate, control: ControlMetrics)
     w.family(name, 'counter', help);
     for (const b of backends) w.sample(name, `backend="${esc(b)}"`, agg.upstream.get(b)![kind]);
   }
+  const connBackends = [...agg.upstreamConn.keys()].sort(cmp);
+  for (const [k, name, type, help] of UPSTREAM_CONN_FAMILIES) {
+    w.family(name, type, help);
+    for (const b of connBackends) w.sample(name, `backend="${esc(b)}"`, agg.upstreamConn.get(b)![k]);
+  }
 
   const l4 = [...agg.l4.values()]
     .filter((t) => shown(t.labels, 1))
@@ -359,6 +467,10 @@ export function renderPrometheus(agg: MetricsAggregate, control: ControlMetrics)
       for (const t of mine) w.sample(name, labelText(L4_LABELS, t.labels.slice(1)), t.values[counter]);
     }
   }
+  const conn = [...agg.conn.values()]
+    .filter((t) => shown(t.labels, 0))
+    .sort((a, b) => cmp(a.labels.join('\u0000'), b.labels.join('\u0000')));
+  renderConnFamilies(w, conn);
   w.family(
     'sluice_upstream_endpoint_requests_total',
     'counter',

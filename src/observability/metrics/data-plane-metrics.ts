@@ -73,6 +73,82 @@ export const UpstreamEvent = {
 export type UpstreamEvent = (typeof UpstreamEvent)[keyof typeof UpstreamEvent];
 const NK = 6;
 
+/**
+ * Why a TLS handshake failed (`reason` of sluice_tls_handshake_failures_total), in this order:
+ * not finished in time; no common version, cipher, group or ALPN protocol, or not TLS at all;
+ * the client's certificate missing or refused; the client refused the gateway's certificate
+ * (an alert about it); the client went away mid-handshake; anything else.
+ */
+export const TLS_FAILURE_REASONS: readonly string[] = [
+  'timeout',
+  'protocol',
+  'client_certificate',
+  'server_certificate',
+  'closed',
+  'other',
+];
+export const TlsFailure = {
+  Timeout: 0,
+  Protocol: 1,
+  ClientCertificate: 2,
+  ServerCertificate: 3,
+  Closed: 4,
+  Other: 5,
+} as const;
+export type TlsFailure = (typeof TlsFailure)[keyof typeof TlsFailure];
+const NTF = 6;
+
+/**
+ * The failure reason of a handshake error (node's `tlsClientError`, a
+ * terminating TLSSocket's 'error'). `authorizationError`: the socket's, set
+ * when node itself refused the client certificate (it then closes the
+ * socket, which surfaces as a reset).
+ */
+export function tlsFailureReason(err: unknown, authorizationError?: unknown): TlsFailure {
+  if (authorizationError) return TlsFailure.ClientCertificate;
+  const code = (err as { code?: unknown } | null)?.code;
+  const c = typeof code === 'string' ? code : '';
+  if (c === 'ERR_TLS_HANDSHAKE_TIMEOUT' || c === 'ETIMEDOUT') return TlsFailure.Timeout;
+  if (c === 'ECONNRESET' || c === 'EPIPE' || c === 'ECONNABORTED') return TlsFailure.Closed;
+  if (/PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_VERIFY_FAILED|NO_CERTIFICATE/.test(c)) {
+    return TlsFailure.ClientCertificate;
+  }
+  if (/ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_|UNSUPPORTED_CERTIFICATE)/.test(c)) {
+    return TlsFailure.ServerCertificate;
+  }
+  if (
+    /VERSION|PROTOCOL|CIPHER|HTTP_REQUEST|HTTPS_PROXY_REQUEST|RECORD|PACKET_LENGTH|NO_SHARED|NO_SUITABLE|GROUP|SIGALG|HANDSHAKE_FAILURE|CLIENTHELLO/.test(
+      c,
+    )
+  ) {
+    return TlsFailure.Protocol;
+  }
+  return TlsFailure.Other;
+}
+
+/** Per listener series (downstream connections and TLS handshakes), in this order; then one failure count per TLS_FAILURE_REASONS. */
+export const ConnCounter = {
+  /** Connections accepted (HTTPS: attributed to the listener the ClientHello selects). */
+  Connections: 0,
+  /** Connections open now (a gauge; HTTPS: those whose handshake completed). */
+  Active: 1,
+  /** TLS handshakes completed (and, with client validation, accepted). */
+  Handshakes: 2,
+  /** Of those, resumed sessions (a session ticket). */
+  Resumed: 3,
+  /** First failure slot: `Failures + TlsFailure`. */
+  Failures: 4,
+} as const;
+export type ConnCounter = (typeof ConnCounter)[keyof typeof ConnCounter];
+const NCC = 4 + NTF;
+
+/** [gateway, listener (section name, '' when a cleartext socket serves several), kind: `http`, `https` or `tls`]. */
+export type ConnLabels = readonly [string, string, string];
+
+/** Upstream connection figures per backend, in this order: created (counter), open and requests waiting (gauges, sampled at snapshot time). */
+export const UpstreamConn = { Created: 0, Active: 1, Pending: 2 } as const;
+const NUC = 3;
+
 /** Route label value of requests no route matched (404), and of requests refused before routing. */
 export const NO_ROUTE = 'no_route';
 
@@ -137,6 +213,12 @@ export interface MetricsSnapshot {
   l4?: number[];
   /** Access-log lines dropped by stalled sinks in this process. */
   accessLogDropped?: number;
+  /** Listener series of downstream connection and TLS handshake counters. */
+  connSeries?: ConnLabels[];
+  /** Per listener series, `NCC` values in ConnCounter order (failures by TLS_FAILURE_REASONS last). */
+  conn?: number[];
+  /** Per backend (as `backends`), `NUC` values in UpstreamConn order. */
+  upstreamConn?: number[];
   /** Per-endpoint and per-virtual-host series (Gateways that ask for them). */
   classSeries?: ClassLabels[];
   /** Per class series, `NE` counts in ENDPOINT_CLASSES order. */
@@ -246,6 +328,16 @@ export class DataPlaneMetrics {
   private endpointCounts = new Float64Array(NE * 16);
   /** Size histograms, allocated on the first request of a Gateway that asks for them. */
   private sizes: Float64Array<ArrayBuffer> | null = null;
+  private readonly connIds = new Map<string, number>();
+  private readonly connLabels: ConnLabels[] = [];
+  private conn = new Float64Array(NCC * 16);
+  private upstreamConn = new Float64Array(NUC * 16);
+  /**
+   * Called at snapshot time, after the sampled upstream gauges are zeroed:
+   * reports each upstream target's open connections and waiting requests
+   * (`upstreamSample`). Set by the data plane (its upstream registry).
+   */
+  sampleUpstream: (() => void) | null = null;
   /** Read at snapshot time (observability/access-log.ts accessLogDrops). */
   accessLogDropped: () => number = () => 0;
   private sampler: ProcessSampler | null = null;
@@ -283,8 +375,44 @@ export class DataPlaneMetrics {
       this.backendIds.set(name, id);
       this.backendNames.push(name);
       this.upstream = grow(this.upstream, (id + 1) * NK);
+      this.upstreamConn = grow(this.upstreamConn, (id + 1) * NUC);
     }
     return id;
+  }
+
+  /** Compile time: the id of a listener series (downstream connections, TLS handshakes). */
+  connSeries(labels: ConnLabels): number {
+    const key = labels.join('\u0000');
+    let id = this.connIds.get(key);
+    if (id === undefined) {
+      id = this.connLabels.length;
+      this.connIds.set(key, id);
+      this.connLabels.push(labels);
+      this.conn = grow(this.conn, (id + 1) * NCC);
+    }
+    return id;
+  }
+
+  /** Adds `n` to a listener counter (`Active` takes -1 when a connection closes). */
+  connAdd(series: number, counter: ConnCounter, n = 1): void {
+    if (this.enabled && series >= 0) this.conn[series * NCC + counter] += n;
+  }
+
+  /** A TLS handshake that failed, by reason. */
+  tlsFailed(series: number, reason: TlsFailure): void {
+    if (this.enabled && series >= 0) this.conn[series * NCC + ConnCounter.Failures + reason]++;
+  }
+
+  /** An upstream connection (HTTP/1 pool connection, HTTP/2 session) was established for the backend. */
+  upstreamConnected(backend: number): void {
+    if (this.enabled && backend >= 0) this.upstreamConn[backend * NUC + UpstreamConn.Created]++;
+  }
+
+  /** During `sampleUpstream`: one target's open connections and waiting requests, added to the backend's. */
+  upstreamSample(backend: number, active: number, pending: number): void {
+    if (backend < 0) return;
+    this.upstreamConn[backend * NUC + UpstreamConn.Active] += active;
+    this.upstreamConn[backend * NUC + UpstreamConn.Pending] += pending;
   }
 
   /** Compile time: the id of an L4 series. */
@@ -388,6 +516,14 @@ export class DataPlaneMetrics {
       duration.push(this.durationSum[s]);
     }
     this.sampler ??= new ProcessSampler();
+    const nb = this.backendNames.length;
+    if (this.enabled && this.sampleUpstream !== null) {
+      for (let b = 0; b < nb; b++) {
+        this.upstreamConn[b * NUC + UpstreamConn.Active] = 0;
+        this.upstreamConn[b * NUC + UpstreamConn.Pending] = 0;
+      }
+      this.sampleUpstream();
+    }
     return {
       series: this.seriesLabels.slice(),
       requests,
@@ -401,6 +537,9 @@ export class DataPlaneMetrics {
       l4Series: this.l4Labels.slice(),
       l4: Array.from(this.l4.subarray(0, this.l4Labels.length * NL)),
       accessLogDropped: this.accessLogDropped(),
+      connSeries: this.connLabels.slice(),
+      conn: Array.from(this.conn.subarray(0, this.connLabels.length * NCC)),
+      upstreamConn: Array.from(this.upstreamConn.subarray(0, nb * NUC)),
       ...(this.sizes !== null ? { sizes: Array.from(this.sizes.subarray(0, ns * SSZ)) } : {}),
       classSeries: this.endpointLabels.slice(),
       classCounts: Array.from(this.endpointCounts.subarray(0, this.endpointLabels.length * NE)),
@@ -423,3 +562,6 @@ export const DURATION_BUCKET_COUNT = NB;
 export const UPSTREAM_EVENT_COUNT = NK;
 export const L4_COUNTER_COUNT = NL;
 export const ENDPOINT_CLASS_COUNT = NE;
+export const CONN_COUNTER_COUNT = NCC;
+export const TLS_FAILURE_COUNT = NTF;
+export const UPSTREAM_CONN_COUNT = NUC;

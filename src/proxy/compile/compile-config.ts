@@ -81,6 +81,8 @@ export function compileConfig(
   const tracerKeys = new Set<string>();
   const accessLogKeys = new Set<string>();
   const gatewayTelemetry = new Map<string, GatewayTelemetry>();
+  /** Per socket: its first Gateway and the section names of its listeners (connection metrics). */
+  const connLabels = new Map<string, { gateway: string; sections: string[] }>();
 
   for (const gw of ir.gateways) {
     const telemetry: GatewayTelemetry = {
@@ -108,6 +110,7 @@ export function compileConfig(
           continue;
         }
         tls = built;
+        tls.metricsSeries = runtime.metrics.connSeries([`${gw.namespace}/${gw.name}`, l.sectionName, 'https']);
       } else if (l.protocol !== 'HTTP') {
         errors.push(`listener ${l.name}: protocol ${l.protocol} is not supported yet`);
         continue;
@@ -123,6 +126,7 @@ export function compileConfig(
           s.table.metricsSeries = runtime.metrics.series([`${gw.namespace}/${gw.name}`, '', NO_ROUTE, '', '']);
           s.table.telemetry = telemetry;
           sockets.set(key, s);
+          connLabels.set(key, { gateway: `${gw.namespace}/${gw.name}`, sections: [] });
           if (tls !== null) tlsListeners.set(key, []);
         }
         if (tlsListeners.has(key) !== (tls !== null)) {
@@ -136,12 +140,19 @@ export function compileConfig(
           continue;
         }
         s.listeners.push(l.name);
+        connLabels.get(key)!.sections.push(l.sectionName);
         if (l.enableProxyProtocol === true) {
           s.proxyProtocol = mergeProxyProtocol(s.proxyProtocol, l.proxyProtocolOptional === true);
         }
         if (tls !== null) tlsListeners.get(key)!.push(tls);
       }
     }
+  }
+  // Connections on a cleartext socket count under its listener, or under listener "" when it serves several.
+  for (const [key, c] of connLabels) {
+    const s = sockets.get(key)!;
+    if (tlsListeners.has(key)) continue;
+    s.table.connSeries = runtime.metrics.connSeries([c.gateway, c.sections.length === 1 ? c.sections[0] : '', 'http']);
   }
   for (const [key, list] of tlsListeners) {
     const contexts = new SniContexts(list, tlsContexts!);
@@ -303,6 +314,7 @@ export class BackendCompiler {
     const targets = invalid ? [] : b.endpoints.map((e) => upstreams.acquire(b, e, tlsKey, this.used));
     const c = new CompiledBackend(b.name, targets, invalid, requestFilters, responseFilters);
     c.metricsBackend = this.runtime.metrics.backend(b.name);
+    for (const t of targets) t.countFor(c.metricsBackend);
     return c;
   }
 }

@@ -27,6 +27,8 @@ export interface TlsListenerTable {
   readonly routes: HostTable<L4Route>;
   /** Terminate mode: the listener's first TCPRoute, for connections no TLSRoute claims. */
   readonly tcpRoute: L4Route | null;
+  /** Terminate mode: metrics id of the listener's handshake series (-1 = not counted). */
+  readonly metricsSeries: number;
 }
 
 export type L4Table =
@@ -168,5 +170,7 @@ function compileTlsListener(l: ListenerIR, errors: string[], env: L4RouteEnv): T
   }
   const tcp = termination !== null ? l.tcpRoutes : undefined;
   const tcpRoute = tcp !== undefined && tcp.length > 0 ? L4Route.of(tcp[0], true, env) : null;
-  return { name: l.name, termination, routes, tcpRoute };
+  const metricsSeries =
+    termination !== null && env.metrics !== null ? env.metrics.connSeries([env.gateway, env.listener, 'tls']) : -1;
+  return { name: l.name, termination, routes, tcpRoute, metricsSeries };
 }

@@ -27,7 +27,10 @@ export interface Preamble {
   rest: Buffer;
 }
 
-export type PreambleResult = { ok: true; preamble: Preamble } | { ok: false; reason: string };
+/** Why a preamble could not be read: the client left, it took too long, or the bytes are not what was expected. */
+export type PreambleFailure = 'closed' | 'timeout' | 'invalid';
+
+export type PreambleResult = { ok: true; preamble: Preamble } | { ok: false; reason: string; kind: PreambleFailure };
 
 export function readPreamble(socket: Socket, opts: PreambleOptions, done: (r: PreambleResult) => void): void {
   if (!opts.proxyProtocol && !opts.clientHello) {
@@ -49,13 +52,13 @@ export function readPreamble(socket: Socket, opts: PreambleOptions, done: (r: Pr
     socket.pause();
     done(r);
   };
-  const onEnd = (): void => finish({ ok: false, reason: 'client closed before sending its preamble' });
+  const onEnd = (): void => finish({ ok: false, reason: 'client closed before sending its preamble', kind: 'closed' });
   const onData = (chunk: Buffer): void => {
     data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
     if (needProxy && opts.proxyProtocolOptional === true && !mayBeProxyHeader(data)) needProxy = false;
     if (needProxy) {
       const p = decodeProxyHeader(data);
-      if (p.status === 'invalid') return finish({ ok: false, reason: `PROXY header: ${p.reason}` });
+      if (p.status === 'invalid') return finish({ ok: false, reason: `PROXY header: ${p.reason}`, kind: 'invalid' });
       if (p.status === 'incomplete') return;
       proxy = p.header;
       needProxy = false;
@@ -64,15 +67,16 @@ export function readPreamble(socket: Socket, opts: PreambleOptions, done: (r: Pr
     if (!opts.clientHello) return finish({ ok: true, preamble: { proxy, rest: data } });
     if (data.length === 0) return;
     const h = parseClientHello(data);
-    if (h.status === 'invalid') return finish({ ok: false, reason: `ClientHello: ${h.reason}` });
+    if (h.status === 'invalid') return finish({ ok: false, reason: `ClientHello: ${h.reason}`, kind: 'invalid' });
     if (h.status === 'ok') {
       const hello = { sni: h.sni, alpn: h.alpn, ticketName: h.ticketName };
       return finish({ ok: true, preamble: { proxy, hello, rest: data } });
     }
-    if (data.length >= opts.maxBytes) finish({ ok: false, reason: `ClientHello larger than ${opts.maxBytes} bytes` });
+    if (data.length >= opts.maxBytes)
+      finish({ ok: false, reason: `ClientHello larger than ${opts.maxBytes} bytes`, kind: 'invalid' });
   };
   const timer = setTimeout(
-    () => finish({ ok: false, reason: `no complete preamble within ${opts.timeoutMs} ms` }),
+    () => finish({ ok: false, reason: `no complete preamble within ${opts.timeoutMs} ms`, kind: 'timeout' }),
     opts.timeoutMs,
   );
   socket.on('data', onData);

@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { EndpointIR } from '../../ir/types.ts';
+import { ConnCounter, TlsFailure, tlsFailureReason } from '../../observability/metrics/data-plane-metrics.ts';
 import type { ProxyRuntime } from '../http/runtime.ts';
 import { pickTarget, type L4Backend, type L4Route } from './backends.ts';
 import { L4Session, addressPort } from './session.ts';
@@ -66,18 +67,36 @@ function routeTls(env: ConnectionEnv, l: TlsListenerTable | undefined, socket: S
     rejectUnauthorized: l.termination.rejectUnauthorized,
   });
   env.track(secure);
+  const m = env.runtime.metrics;
+  const id = l.metricsSeries;
+  /** The handshake's outcome is counted (once). */
+  let settled = false;
+  const failed = (reason: TlsFailure): void => {
+    if (settled) return;
+    settled = true;
+    m.tlsFailed(id, reason);
+  };
   secure.on('error', (err) => {
     env.runtime.log.debug({ err, listener: l.name }, 'TLS connection failed');
+    failed(tlsFailureReason(err));
     cut(secure);
     cut(socket);
   });
-  const handshakeTimeout = (): void => cut(secure);
+  secure.once('close', () => failed(TlsFailure.Closed));
+  const handshakeTimeout = (): void => {
+    failed(TlsFailure.Timeout);
+    cut(secure);
+  };
   secure.setTimeout(env.runtime.tuning.l4PreambleTimeoutMs, handshakeTimeout);
   secure.once('secure', () => {
     secure.setTimeout(0, handshakeTimeout); // also removes the listener: the idle timeout takes over
     if (l.termination?.accepts(secure) === false) {
+      failed(TlsFailure.ClientCertificate);
       return refuse(env, secure, `listener ${l.name}: client certificate refused`);
     }
+    settled = true;
+    m.connAdd(id, ConnCounter.Handshakes);
+    if (secure.isSessionReused()) m.connAdd(id, ConnCounter.Resumed);
     open(env, secure, target.backend, target.endpoint, Buffer.alloc(0), client, route);
   });
 }

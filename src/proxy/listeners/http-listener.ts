@@ -9,6 +9,7 @@
  */
 import http, { type IncomingMessage, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
+import { ConnCounter } from '../../observability/metrics/data-plane-metrics.ts';
 import type { SocketTable } from '../compile/compiled-route.ts';
 import { ProxyResponse, handleRequest, handleUpgrade } from '../http/handle-request.ts';
 import { writeRawResponse, type ListenerInfo } from '../http/request-context.ts';
@@ -70,7 +71,7 @@ export class HttpListener implements ListenerInfo {
       takeOverConnections(server, 'connection', (socket, http1) => this.sniff(socket, http1));
       this.server = server;
     } else {
-      this.tls = new TlsTermination(tls, t, options, (socket) => this.h2.accept(socket));
+      this.tls = new TlsTermination(tls, t, options, (socket) => this.h2.accept(socket), runtime.metrics);
       this.tls.proxyProtocol = proxyProtocol;
       this.server = this.tls.server;
     }
@@ -158,6 +159,11 @@ export class HttpListener implements ListenerInfo {
   }
 
   private sniff(socket: Socket, http1: (socket: Socket) => void): void {
+    const m = this.runtime.metrics;
+    const id = this.table.connSeries;
+    m.connAdd(id, ConnCounter.Connections);
+    m.connAdd(id, ConnCounter.Active);
+    socket.once('close', () => m.connAdd(id, ConnCounter.Active, -1));
     this.sniffing.add(socket);
     socket.once('close', () => this.sniffing.delete(socket));
     const pp = this.proxyProtocol;

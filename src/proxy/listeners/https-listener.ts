@@ -14,6 +14,12 @@ import type { IncomingMessage, ServerOptions as HttpServerOptions } from 'node:h
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
+import {
+  ConnCounter,
+  DataPlaneMetrics,
+  TlsFailure,
+  tlsFailureReason,
+} from '../../observability/metrics/data-plane-metrics.ts';
 import type { ProxyResponse } from '../http/handle-request.ts';
 import type { ProxyTuning } from '../http/tuning.ts';
 import { readPreamble } from '../l4/preamble.ts';
@@ -43,16 +49,26 @@ export class TlsTermination {
   private readonly reading = new Set<Socket>();
   /** A PROXY header comes before the ClientHello (the socket's listeners enable it). */
   proxyProtocol: ProxyProtocolMode | undefined;
-  /** What was read on a raw socket before TLS, for the TLS socket node wraps it in. */
-  private readonly before = new WeakMap<Socket, { listener: TlsListener; proxy: ProxyHeader | undefined }>();
+  /**
+   * What was read on a raw socket before TLS, for the TLS socket node wraps
+   * it in; `settled` once the handshake's outcome is counted.
+   */
+  private readonly before = new WeakMap<
+    Socket,
+    { listener: TlsListener; proxy: ProxyHeader | undefined; settled: boolean }
+  >();
+  private readonly metrics: DataPlaneMetrics;
 
   constructor(
     contexts: SniContexts,
     private readonly tuning: ProxyTuning,
     httpOptions: HttpServerOptions<typeof IncomingMessage, typeof ProxyResponse>,
     h2: (socket: Socket) => void,
+    /** Connection and handshake counters, per listener (TlsListener.metricsSeries). */
+    metrics: DataPlaneMetrics | null = null,
   ) {
     this.contexts = contexts;
+    const m = (this.metrics = metrics ?? new DataPlaneMetrics(false));
     this.server = https.createServer<typeof IncomingMessage, typeof ProxyResponse>({
       ...httpOptions,
       ...contexts.defaultOptions,
@@ -71,17 +87,34 @@ export class TlsTermination {
       if (pre?.proxy !== undefined) adoptClientAddress(s, pre.proxy);
       // The policy of the listener whose context (CAs) the handshake used, even if a new IR came in since.
       const l = pre?.listener ?? this.contexts.select(s.servername);
+      if (pre !== undefined) pre.settled = true;
+      const id = l.metricsSeries;
       if (l.checkAfterHandshake && !l.client!.accepts(s)) {
+        m.tlsFailed(id, TlsFailure.ClientCertificate);
         s.destroy();
         return;
       }
+      m.connAdd(id, ConnCounter.Handshakes);
+      if (s.isSessionReused()) m.connAdd(id, ConnCounter.Resumed);
+      m.connAdd(id, ConnCounter.Active);
+      s.once('close', () => m.connAdd(id, ConnCounter.Active, -1));
       if (s.alpnProtocol === 'h2') h2(s);
       else http1(s);
     });
     // Failed handshakes (timeout, refused client certificate, not TLS at all) end quietly; node's
     // default hands them to 'clientError', whose handler answers in HTTP.
     this.server.removeAllListeners('tlsClientError');
-    this.server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
+    this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      const raw = (socket as unknown as { _parent?: Socket })._parent;
+      const pre = raw === undefined ? undefined : this.before.get(raw);
+      if (pre === undefined || !pre.settled) {
+        if (pre !== undefined) pre.settled = true;
+        // node refuses an unverified client certificate by closing the socket (a reset), setting authorizationError.
+        const l = pre?.listener ?? this.contexts.fallback;
+        m.tlsFailed(l.metricsSeries, tlsFailureReason(err, socket.authorizationError));
+      }
+      socket.destroy();
+    });
   }
 
   /** See ListenerInfo.noSniListener. */
@@ -122,12 +155,20 @@ export class TlsTermination {
       this.reading.delete(socket);
       socket.off('error', onError);
       if (!r.ok) {
+        // Before a ClientHello the listener is not known: the connection counts under the socket's
+        // default listener (the one a handshake without SNI gets).
+        const id = this.contexts.fallback.metricsSeries;
+        this.metrics.connAdd(id, ConnCounter.Connections);
+        const reason =
+          r.kind === 'timeout' ? TlsFailure.Timeout : r.kind === 'closed' ? TlsFailure.Closed : TlsFailure.Protocol;
+        this.metrics.tlsFailed(id, reason);
         socket.destroy();
         return;
       }
       const hello = r.preamble.hello!;
       const l = this.contexts.select(hello.sni);
-      this.before.set(socket, { listener: l, proxy: r.preamble.proxy });
+      this.metrics.connAdd(l.metricsSeries, ConnCounter.Connections);
+      this.before.set(socket, { listener: l, proxy: r.preamble.proxy, settled: false });
       socket.unshift(r.preamble.rest);
       const server = this.server as unknown as PerConnection;
       server._sharedCreds = this.contexts.contextFor(l, hello.ticketName);

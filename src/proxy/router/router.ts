@@ -34,6 +34,8 @@ export class SocketRouter<R extends RoutableEntry> {
   readonly listeners = new HostTable<ListenerRoutes<R>>();
   /** Metrics series of requests on this socket that no route takes (-1 = not counted). */
   metricsSeries = -1;
+  /** Cleartext sockets: metrics series of the connections accepted (-1 = not counted). */
+  connSeries = -1;
   /** Access log and tracer of requests on this socket that no route takes (the socket's first Gateway). */
   telemetry: GatewayTelemetry = NO_TELEMETRY;
 

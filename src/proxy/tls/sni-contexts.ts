@@ -36,6 +36,8 @@ export interface TlsListener {
   readonly handshakeKey: string;
   /** Every certificate and setting of the listener (the socket's initial context). */
   readonly spec: ContextSpec;
+  /** Metrics id of the listener's connection and handshake series (set at compile time; -1 = not counted). */
+  metricsSeries: number;
 }
 
 export class SniContexts {
@@ -149,6 +151,7 @@ export function buildTlsListener(
       checkAfterHandshake: client !== null && !client.plain && client.verification !== 'Request',
       handshakeKey: `${settings.key}\0${validationKey}`,
       spec,
+      metricsSeries: -1,
     };
   } catch (err) {
     const secrets = t.certificates.map((c) => c.secret).join(', ');

@@ -5,6 +5,7 @@
  * requests already dispatched on them finish.
  */
 import type { BackendIR, EndpointIR } from '../../ir/types.ts';
+import type { DataPlaneMetrics } from '../../observability/metrics/data-plane-metrics.ts';
 import type { ProxyTuning } from '../http/tuning.ts';
 import { backendTlsKey } from './backend-tls.ts';
 import { DnsCache } from './dns-cache.ts';
@@ -14,7 +15,11 @@ export class UpstreamRegistry {
   private readonly targets = new Map<string, UpstreamTarget>();
   readonly dns: DnsCache;
 
-  constructor(private readonly tuning: ProxyTuning) {
+  constructor(
+    private readonly tuning: ProxyTuning,
+    /** Where connection counts go; null = not counted. */
+    private readonly metrics: DataPlaneMetrics | null = null,
+  ) {
     this.dns = new DnsCache(tuning.dnsTtlMs);
   }
 
@@ -26,8 +31,8 @@ export class UpstreamRegistry {
     let t = this.targets.get(key);
     if (t === undefined) {
       t = h2c
-        ? new Http2Target(key, backend, endpoint, this.tuning, this.dns)
-        : new Http1Target(key, backend, endpoint, this.tuning, this.dns);
+        ? new Http2Target(key, backend, endpoint, this.tuning, this.dns, this.metrics)
+        : new Http1Target(key, backend, endpoint, this.tuning, this.dns, this.metrics);
       this.targets.set(key, t);
     }
     return t;
@@ -46,6 +51,11 @@ export class UpstreamRegistry {
       closing.push(t.close(graceMs));
     }
     return Promise.all(closing).then(() => undefined);
+  }
+
+  /** Snapshot time: open connections and waiting requests of the targets in use (DataPlaneMetrics.sampleUpstream). */
+  sample(m: DataPlaneMetrics): void {
+    for (const t of this.targets.values()) t.sample(m);
   }
 
   get size(): number {
