@@ -44,11 +44,18 @@ export interface TelemetryIR {
   tracing?: TracingIR;
 }
 
-/** Where OTLP/HTTP data is sent: a `host`/`port`, or the first endpoint of a resolved backendRef. */
+/** Where OTLP data is sent: a `host`/`port`, or the first endpoint of a resolved backendRef. */
 export interface OtlpEndpointIR {
-  /** `http://host:port` (OTLP/HTTP; the signal's path, e.g. `/v1/traces`, is appended by the exporter). */
+  /** `http://host:port`; OTLP/HTTP appends the signal's path (`/v1/traces`...), gRPC uses host and port only. */
   url: string;
-  /** Extra request headers (EnvoyProxy `openTelemetry.headers`). */
+  /**
+   * The OTLP transport. The translator always sets it: `grpc` (what Envoy
+   * Gateway's Envoy speaks, port 4317) unless the endpoint says OTLP/HTTP -
+   * port 4318, or a Service port whose appProtocol is `http`. Absent (an IR
+   * written by hand) = `http`.
+   */
+  protocol?: 'grpc' | 'http';
+  /** Extra request headers (EnvoyProxy `openTelemetry.headers`); gRPC metadata over gRPC. */
   headers?: Array<{ name: string; value: string }>;
   /** OTLP resource attributes (`resources` / `resourceAttributes`). */
   resourceAttributes?: Record<string, string>;

@@ -2,17 +2,16 @@
  * End to end: `sluice serve` (one and two workers) and a Gateway given an
  * EnvoyProxy. Its access log goes to a file, and logrotate's move + SIGUSR1
  * to the gateway's process makes every worker write to a new file by that
- * path; its metrics go to an OTLP receiver instead of `/metrics`.
+ * path; its metrics go to an OTLP/gRPC receiver instead of `/metrics`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpGet, serveQuickstart, until, type Serve } from '../support/serve.ts';
 import { metricValue } from '../support/metrics.ts';
+import { startGrpcReceiver } from '../support/otlp-grpc-receiver.ts';
 
 function lines(path: string): string[] {
   if (!existsSync(path)) return [];
@@ -98,39 +97,17 @@ for (const workers of [1, 2]) {
   );
 }
 
-interface OtlpMetricsBody {
-  resourceMetrics: Array<{
-    scopeMetrics: Array<{
-      metrics: Array<{
-        name: string;
-        sum?: {
-          dataPoints: Array<{ asDouble: number; attributes: Array<{ key: string; value: { stringValue: string } }> }>;
-        };
-      }>;
-    }>;
-  }>;
-}
-
 test(
-  'EnvoyProxy metrics: pushed to an OTLP sink, left out of /metrics with prometheus.disable',
+  'EnvoyProxy metrics: pushed over OTLP/gRPC to the sink, left out of /metrics with prometheus.disable',
   { timeout: 90_000 },
   async (t) => {
-    const pushes: Array<{ path: string; body: OtlpMetricsBody }> = [];
-    const receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        pushes.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString()) as OtlpMetricsBody });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    t.after(() => new Promise<void>((r) => receiver.close(() => r())));
-    const port = (receiver.address() as AddressInfo).port;
+    const receiver = await startGrpcReceiver();
+    t.after(() => receiver.close());
     process.env.SLUICE_METRICS_PUSH_INTERVAL_MS = '200'; // read by the serve process started below
     t.after(() => delete process.env.SLUICE_METRICS_PUSH_INTERVAL_MS);
     const { dir, serve } = await serveQuickstart(t, 2);
     await serve.waitReady();
+    // Envoy Gateway's host/port: OTLP over gRPC.
     const gateway = await withEnvoyProxy(
       dir,
       serve,
@@ -138,23 +115,20 @@ test(
       prometheus: {disable: true}
       sinks:
         - type: OpenTelemetry
-          openTelemetry: {host: 127.0.0.1, port: ${port}}
+          openTelemetry: {host: 127.0.0.1, port: ${receiver.port}}
 `,
     );
     assert.equal((await httpGet(gateway + '/', { host: 'app.example.com' })).status, 200);
-    const requests = (b: OtlpMetricsBody): number => {
-      let n = 0;
-      for (const rm of b.resourceMetrics)
-        for (const sm of rm.scopeMetrics)
-          for (const m of sm.metrics)
-            if (m.name === 'sluice_http_requests_total')
-              for (const p of m.sum?.dataPoints ?? [])
-                if (p.attributes.some((a) => a.key === 'gateway' && a.value.stringValue === 'default/web'))
-                  n += p.asDouble;
-      return n;
-    };
-    const got = await until('a push counting the request', () => pushes.find((p) => requests(p.body) >= 1));
-    assert.equal(got.path, '/v1/metrics');
+    await receiver.waitForMetrics(
+      'a push counting the request',
+      (ms) =>
+        ms.filter(
+          (m) =>
+            m.name === 'sluice_http_requests_total' &&
+            m.points.some((p) => p.attributes.gateway === 'default/web' && (p.value ?? 0) >= 1),
+        ),
+      30_000,
+    );
     const text = (await httpGet(serve.admin + '/metrics')).body;
     assert.equal(metricValue(text, 'sluice_http_requests_total', { gateway: 'default/web' }), undefined);
     assert.match(text, /sluice_config_reloads_total/); // the rest of /metrics is still there

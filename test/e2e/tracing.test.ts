@@ -1,7 +1,8 @@
 /**
  * End to end: `sluice serve` with YAML - a GatewayClass whose parametersRef
- * names an EnvoyProxy with `spec.telemetry.tracing` (OpenTelemetry to a
- * real OTLP/HTTP receiver on loopback), a BackendTrafficPolicy naming the
+ * names an EnvoyProxy with `spec.telemetry.tracing` (OpenTelemetry to
+ * `host`/`port` as Envoy Gateway writes it, so OTLP over gRPC, to a real
+ * gRPC receiver on loopback), a BackendTrafficPolicy naming the
  * route's spans - two workers, and real traffic with a caller's W3C
  * context; then the flush of queued spans at shutdown.
  */
@@ -13,7 +14,8 @@ import { test } from 'node:test';
 import { randomLoopbackPool, startServe, type Serve } from '../support/serve.ts';
 import http from 'node:http';
 import { startOrigin, withTimeout, type Origin } from '../proxy/helpers.ts';
-import { CLIENT, SERVER, startReceiver, type Receiver } from '../observability/tracing/otlp-receiver.ts';
+import { CLIENT, SERVER } from '../observability/tracing/otlp-receiver.ts';
+import { startGrpcReceiver, type GrpcReceiver } from '../support/otlp-grpc-receiver.ts';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';
@@ -99,7 +101,7 @@ function get(address: string, port: number, headers: Record<string, string>): Pr
 }
 
 interface Setup {
-  receiver: Receiver;
+  receiver: GrpcReceiver;
   origin: Origin;
   serve: Serve;
   /** GET /orders through the gateway with these extra headers; the status. */
@@ -108,10 +110,10 @@ interface Setup {
 
 /** A receiver, an echo backend and `sluice serve --workers 2` on the YAML above; `env` for the serve process. */
 async function setup(t: { after: (fn: () => Promise<void>) => void }, env: NodeJS.ProcessEnv): Promise<Setup> {
-  const receiver = await startReceiver();
+  const receiver = await startGrpcReceiver();
   const origin = await startOrigin('echo');
   const dir = mkdtempSync(join(tmpdir(), 'sluice-tracing-'));
-  writeFileSync(join(dir, 'config.yaml'), config(Number(new URL(receiver.url).port), origin.port));
+  writeFileSync(join(dir, 'config.yaml'), config(receiver.port, origin.port));
   const serve = await startServe(
     ['--config', dir, '--workers', '2', '--address-pool', randomLoopbackPool(), '--port-offset', '10000'],
     { env },
@@ -132,12 +134,13 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, env: NodeJ
 }
 
 test(
-  'sluice serve: EnvoyProxy tracing exports server and client spans over OTLP/HTTP',
+  'sluice serve: EnvoyProxy tracing exports server and client spans over OTLP/gRPC',
   { timeout: 90_000 },
   async (t) => {
     const { receiver, origin, serve, send } = await setup(t, { OTEL_BSP_SCHEDULE_DELAY: '50' });
     const ir = await serve.config();
     assert.equal(ir.gateways[0].telemetry?.tracing?.provider.endpoint.url, receiver.url);
+    assert.equal(ir.gateways[0].telemetry?.tracing?.provider.endpoint.protocol, 'grpc');
     assert.equal(await send({ traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` }), 200);
     await origin.waitFor(1);
 

@@ -16,7 +16,7 @@ import type { IR } from '../../src/ir/types.ts';
 const run = promisify(execFile);
 const SRC = resolve(import.meta.dirname, '../../src');
 
-/** Packages under @opentelemetry/ and @bufbuild/ that a data plane resolved while applying `ir`. */
+/** Packages under @opentelemetry/, @bufbuild/ and @grpc/ that a data plane resolved while applying `ir`. */
 async function telemetryPackagesLoaded(ir: IR): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-modules-'));
   try {
@@ -41,7 +41,7 @@ await import('data:text/javascript,export default "sentinel"');
 const deadline = Date.now() + 10000;
 while (!seen.some((u) => u.includes('sentinel')) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
 port1.close();
-const packages = seen.filter((u) => /node_modules\\/@(opentelemetry|bufbuild)\\//.test(u))
+const packages = seen.filter((u) => /node_modules\\/@(opentelemetry|bufbuild|grpc)\\//.test(u))
   .map((u) => u.replace(/.*node_modules\\//, '').split('/').slice(0, 2).join('/'));
 console.log(JSON.stringify({ sentinel: seen.some((u) => u.includes('sentinel')), packages: [...new Set(packages)].sort() }));
 `,
@@ -85,6 +85,7 @@ test('tracing loads the OpenTelemetry trace SDK; access-log matches and OTLP sin
   });
   assert.ok(tracing.includes('@opentelemetry/sdk-trace-base'), tracing.join(', '));
   assert.ok(!tracing.includes('@bufbuild/cel') && !tracing.includes('@opentelemetry/sdk-logs'), tracing.join(', '));
+  assert.ok(!tracing.some((p) => p.startsWith('@grpc/') || p.endsWith('-grpc')), `no gRPC: ${tracing.join(', ')}`);
 
   const logs = await telemetryPackagesLoaded({
     gateways: [
@@ -111,4 +112,51 @@ test('tracing loads the OpenTelemetry trace SDK; access-log matches and OTLP sin
   });
   assert.ok(logs.includes('@bufbuild/cel') && logs.includes('@opentelemetry/sdk-logs'), logs.join(', '));
   assert.ok(!logs.includes('@opentelemetry/sdk-trace-base'), logs.join(', '));
+  assert.ok(!logs.some((p) => p.startsWith('@grpc/') || p.endsWith('-grpc')), `no gRPC: ${logs.join(', ')}`);
+});
+
+test('a gRPC tracing endpoint loads @grpc/grpc-js and the gRPC span exporter, a gRPC log sink the gRPC log exporter', async () => {
+  const grpc = { url: 'http://127.0.0.1:9', protocol: 'grpc' as const };
+  const tracing = await telemetryPackagesLoaded({
+    gateways: [
+      {
+        namespace: 'ns',
+        name: 'gw',
+        addresses: [],
+        listeners: [],
+        telemetry: {
+          source: 'ns/proxy',
+          tracing: {
+            samplingPercent: 100,
+            provider: { type: 'OpenTelemetry', endpoint: grpc, serviceName: 'gw.ns' },
+            tags: {},
+          },
+        },
+      },
+    ],
+  });
+  assert.ok(tracing.includes('@grpc/grpc-js'), tracing.join(', '));
+  assert.ok(tracing.includes('@opentelemetry/exporter-trace-otlp-grpc'), tracing.join(', '));
+  assert.ok(!tracing.includes('@opentelemetry/exporter-logs-otlp-grpc'), tracing.join(', '));
+
+  const logs = await telemetryPackagesLoaded({
+    gateways: [
+      {
+        namespace: 'ns',
+        name: 'gw',
+        addresses: [],
+        listeners: [],
+        telemetry: {
+          source: 'ns/proxy',
+          accessLog: {
+            disabled: false,
+            settings: [{ format: { type: 'Text' }, matches: [], sinks: [{ type: 'OpenTelemetry', endpoint: grpc }] }],
+          },
+        },
+      },
+    ],
+  });
+  assert.ok(logs.includes('@grpc/grpc-js'), logs.join(', '));
+  assert.ok(logs.includes('@opentelemetry/exporter-logs-otlp-grpc'), logs.join(', '));
+  assert.ok(!logs.includes('@opentelemetry/exporter-trace-otlp-grpc'), logs.join(', '));
 });

@@ -1,6 +1,7 @@
 /**
- * The OpenTelemetry access-log sink: OTLP/HTTP JSON `POST <url>/v1/logs`
- * through @opentelemetry/sdk-logs with a batch processor (bounded queue: a
+ * The OpenTelemetry access-log sink: OTLP/HTTP JSON `POST <url>/v1/logs`, or
+ * OTLP/gRPC `LogsService/Export` when the endpoint's protocol is gRPC
+ * (./otlp-grpc.ts, loaded only then), through @opentelemetry/sdk-logs with a batch processor (bounded queue: a
  * record beyond it is dropped by the SDK); the body is the formatted line,
  * JSON formats also give each field as an attribute. Loaded on demand
  * (../telemetry-modules.ts).
@@ -8,9 +9,10 @@
 import type { LogAttributes, Logger as OtelLogger } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { OtlpEndpointIR } from '../../ir/types.ts';
 import type { AccessLogEntry, LineOutput } from '../access-log.ts';
+import { grpcLogsModule } from '../telemetry-modules.ts';
 import { CLOSE_WAIT_MS, type KeptSink } from './sinks.ts';
 
 /** Lines as OTLP log records (body = the line without its newline). */
@@ -41,9 +43,13 @@ export class OtlpSink implements KeptSink {
   readonly jsonOutput: LineOutput;
 
   constructor(endpoint: OtlpEndpointIR) {
-    const headers: Record<string, string> = {};
-    for (const h of endpoint.headers ?? []) headers[h.name] = h.value;
-    const exporter = new OTLPLogExporter({ url: `${endpoint.url}/v1/logs`, headers });
+    let exporter: LogRecordExporter;
+    if (endpoint.protocol === 'grpc') exporter = grpcLogsModule().grpcLogExporter(endpoint);
+    else {
+      const headers: Record<string, string> = {};
+      for (const h of endpoint.headers ?? []) headers[h.name] = h.value;
+      exporter = new OTLPLogExporter({ url: `${endpoint.url}/v1/logs`, headers });
+    }
     this.provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': 'sluice', ...(endpoint.resourceAttributes ?? {}) }),
       processors: [

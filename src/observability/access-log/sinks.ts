@@ -9,8 +9,8 @@
  *   its directory when missing, and reopened by `reopen()` (SIGUSR1, after
  *   logrotate has renamed it). A stalled file drops lines beyond a bound
  *   and counts them rather than growing without limit.
- * - OpenTelemetry: OTLP/HTTP logs (./otlp-sink.ts, loaded only when a
- *   configuration has such a sink).
+ * - OpenTelemetry: OTLP logs over gRPC or HTTP (./otlp-sink.ts, loaded
+ *   only when a configuration has such a sink).
  */
 import { pino } from 'pino';
 import type { OtlpEndpointIR } from '../../ir/types.ts';
@@ -126,7 +126,7 @@ export class AccessLogSinks {
 
   /** An OTLP endpoint's output; `json`: JSON-format lines, whose fields become attributes. */
   otlp(endpoint: OtlpEndpointIR, json: boolean, used: Set<string>): LineOutput {
-    const key = `otlp|${endpoint.url}|${JSON.stringify(endpoint.headers ?? [])}|${JSON.stringify(endpoint.resourceAttributes ?? {})}`;
+    const key = `otlp|${endpoint.protocol ?? 'http'}|${endpoint.url}|${JSON.stringify(endpoint.headers ?? [])}|${JSON.stringify(endpoint.resourceAttributes ?? {})}`;
     used.add(key);
     let s = this.kept.get(key) as OtlpSinkType | undefined;
     if (s === undefined) {

@@ -6,11 +6,14 @@
  * Names and labels are the Prometheus ones: counters are cumulative
  * monotonic sums, the duration histogram an explicit-bucket histogram,
  * in-flight and active sessions gauges. A push that fails is logged and
- * the next one carries the cumulative values again.
+ * the next one carries the cumulative values again. A sink whose protocol
+ * is gRPC (Envoy Gateway's transport) gets the same request as protobuf over
+ * OTLP/gRPC instead (./otlp-grpc.ts, loaded only then).
  */
 import type { IR, OtlpEndpointIR } from '../../ir/types.ts';
 import type { Logger } from '../logger.ts';
 import type { MetricsAggregate } from './aggregate.ts';
+import type { GrpcMetricsExporter, MetricsRequestJson } from './otlp-grpc.ts';
 import {
   DURATION_BUCKETS,
   ENDPOINT_CLASSES,
@@ -18,6 +21,7 @@ import {
   SIZE_BUCKETS,
   SIZE_BUCKET_COUNT as NSZ,
 } from './data-plane-metrics.ts';
+import { ConnCounter, TLS_FAILURE_REASONS, UpstreamConn } from './data-plane-metrics.ts';
 
 type Attr = { key: string; value: { stringValue: string } };
 interface DataPoint {
@@ -55,7 +59,7 @@ export function metricSinks(ir: IR | undefined): Array<{ endpoint: OtlpEndpointI
   const bySink = new Map<string, { endpoint: OtlpEndpointIR; gateways: Set<string> }>();
   for (const gw of ir?.gateways ?? []) {
     for (const e of gw.telemetry?.metrics?.sinks ?? []) {
-      const key = `${e.url}|${JSON.stringify(e.headers ?? [])}|${JSON.stringify(e.resourceAttributes ?? {})}`;
+      const key = `${e.protocol ?? 'http'}|${e.url}|${JSON.stringify(e.headers ?? [])}|${JSON.stringify(e.resourceAttributes ?? {})}`;
       let s = bySink.get(key);
       if (s === undefined) bySink.set(key, (s = { endpoint: e, gateways: new Set() }));
       s.gateways.add(`${gw.namespace}/${gw.name}`);
@@ -187,6 +191,7 @@ export function otlpMetricsRequest(
       ),
     );
   }
+  metrics.push(...connectionMetrics(agg, gateways, point));
   return {
     resourceMetrics: [
       {
@@ -231,6 +236,8 @@ export class OtlpMetricsPusher {
   private readonly timer: NodeJS.Timeout;
   private readonly startMs = Date.now();
   private running = false;
+  /** Loaded with the first gRPC sink. */
+  private grpc: { exporter: GrpcMetricsExporter; statusName: (code: number) => string } | null = null;
 
   constructor(private readonly opts: OtlpMetricsPusherOptions) {
     this.timer = setInterval(() => void this.push(), opts.intervalMs ?? 10_000);
@@ -240,7 +247,10 @@ export class OtlpMetricsPusher {
   /** One push to every sink (skipped while the previous one is still running). */
   async push(): Promise<void> {
     const sinks = metricSinks(this.opts.config());
-    if (sinks.length === 0 || this.running) return;
+    if (this.running) return;
+    // gRPC channels of sinks no Gateway has any more are closed.
+    this.grpc?.exporter.retain(new Set(sinks.filter((s) => s.endpoint.protocol === 'grpc').map((s) => s.endpoint.url)));
+    if (sinks.length === 0) return;
     this.running = true;
     try {
       const agg = await this.opts.collect();
@@ -248,6 +258,10 @@ export class OtlpMetricsPusher {
       await Promise.all(
         sinks.map(async ({ endpoint, gateways }) => {
           const body = otlpMetricsRequest(agg, gateways, endpoint.resourceAttributes ?? {}, this.startMs, now);
+          if (endpoint.protocol === 'grpc') {
+            await this.pushGrpc(endpoint, body as MetricsRequestJson);
+            return;
+          }
           const headers: Record<string, string> = { 'content-type': 'application/json' };
           for (const h of endpoint.headers ?? []) headers[h.name] = h.value;
           try {
@@ -269,7 +283,81 @@ export class OtlpMetricsPusher {
     }
   }
 
+  private async pushGrpc(endpoint: OtlpEndpointIR, body: MetricsRequestJson): Promise<void> {
+    try {
+      if (this.grpc === null) {
+        const m = await import('./otlp-grpc.ts');
+        this.grpc ??= { exporter: new m.GrpcMetricsExporter(), statusName: m.grpcStatusName };
+      }
+      await this.grpc.exporter.export(endpoint, body, this.opts.timeoutMs ?? 5000);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const status = typeof code === 'number' && this.grpc !== null ? this.grpc.statusName(code) : undefined;
+      this.opts.log.warn({ err, sink: endpoint.url, ...(status ? { status } : {}) }, 'OTLP/gRPC metrics push failed');
+    }
+  }
+
   close(): void {
     clearInterval(this.timer);
+    this.grpc?.exporter.close();
   }
+}
+
+/**
+ * Downstream connection and TLS handshake families (the series of
+ * `gateways`), and upstream connection families. These are labelled by
+ * backend only, like the Prometheus ones: every sink gets all of them.
+ */
+function connectionMetrics(
+  agg: MetricsAggregate,
+  gateways: ReadonlySet<string>,
+  point: (a: Attr[]) => DataPoint,
+): OtlpMetric[] {
+  const labels = ['gateway', 'listener'];
+  const conn = [...agg.conn.values()].filter((t) => gateways.has(t.labels[0]));
+  const downstream = conn.filter((t) => t.labels[2] !== 'tls');
+  const tls = conn.filter((t) => t.labels[2] !== 'http');
+  const of = (list: typeof conn, k: number): Array<DataPoint & { asDouble: number }> =>
+    list.map((t) => ({ ...point(attrs(labels, t.labels)), asDouble: t.values[k] }));
+  const failures: Array<DataPoint & { asDouble: number }> = [];
+  for (const t of tls) {
+    TLS_FAILURE_REASONS.forEach((reason, r) => {
+      failures.push({
+        ...point(attrs([...labels, 'reason'], [t.labels[0], t.labels[1], reason])),
+        asDouble: t.values[ConnCounter.Failures + r],
+      });
+    });
+  }
+  const upstream = (k: number): Array<DataPoint & { asDouble: number }> =>
+    [...agg.upstreamConn].map(([backend, u]) => ({ ...point(attrs(['backend'], [backend])), asDouble: u[k] }));
+  return [
+    sum(
+      'sluice_downstream_connections_total',
+      'Client connections accepted by HTTP and HTTPS listeners.',
+      of(downstream, ConnCounter.Connections),
+    ),
+    {
+      name: 'sluice_downstream_connections_active',
+      description: 'Client connections open now.',
+      gauge: { dataPoints: of(downstream, ConnCounter.Active) },
+    },
+    sum('sluice_tls_handshakes_total', 'TLS handshakes completed.', of(tls, ConnCounter.Handshakes)),
+    sum('sluice_tls_resumed_total', 'TLS handshakes that resumed a session.', of(tls, ConnCounter.Resumed)),
+    sum('sluice_tls_handshake_failures_total', 'TLS handshakes that failed, by reason.', failures),
+    sum(
+      'sluice_upstream_connections_created_total',
+      'Upstream connections established.',
+      upstream(UpstreamConn.Created),
+    ),
+    {
+      name: 'sluice_upstream_connections_active',
+      description: 'Upstream connections open now.',
+      gauge: { dataPoints: upstream(UpstreamConn.Active) },
+    },
+    {
+      name: 'sluice_upstream_requests_pending',
+      description: 'Requests waiting for an upstream connection or stream.',
+      gauge: { dataPoints: upstream(UpstreamConn.Pending) },
+    },
+  ];
 }

@@ -2,8 +2,9 @@
  * The data plane's export pipelines, one per distinct destination (OTLP
  * endpoint URL and headers, service name, resource attributes): an SDK
  * tracer provider, a BatchSpanProcessor with a bounded queue (spans beyond
- * it are dropped, never buffered without limit) and the OTLP/HTTP JSON
- * exporter. Pipelines are kept across reloads; after a swap the ones no
+ * it are dropped, never buffered without limit) and the OTLP exporter:
+ * OTLP/HTTP JSON, or OTLP/gRPC (./otlp-grpc.ts, loaded only for a gRPC
+ * endpoint) when the endpoint's protocol is gRPC. Pipelines are kept across reloads; after a swap the ones no
  * longer used are shut down (their queued spans flushed) once in-flight
  * requests have had a grace period to end their spans, and all of them at
  * close.
@@ -11,10 +12,16 @@
 import type { Tracer as SdkTracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type BufferConfig } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type BufferConfig,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { TracingIR } from '../../ir/types.ts';
 import { VERSION } from '../../version.ts';
+import { grpcTracingModule } from '../telemetry-modules.ts';
 import { ContextSampler, rate } from './sampler.ts';
 import { compileTags } from './tags.ts';
 import { GatewayTracer, type Tracer } from './tracer.ts';
@@ -52,7 +59,13 @@ export class TracerRegistry {
     if (ir === undefined) return null;
     const { endpoint, serviceName } = ir.provider;
     const resource = Object.entries(endpoint.resourceAttributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([endpoint.url, endpoint.headers ?? [], serviceName, resource]);
+    const key = JSON.stringify([
+      endpoint.url,
+      endpoint.protocol ?? 'http',
+      endpoint.headers ?? [],
+      serviceName,
+      resource,
+    ]);
     used.add(key);
     let p = this.pipelines.get(key);
     if (p === undefined) {
@@ -87,13 +100,18 @@ export class TracerRegistry {
 
   private build(ir: TracingIR): Pipeline {
     const { endpoint, serviceName } = ir.provider;
-    const headers: Record<string, string> = {};
-    for (const h of endpoint.headers ?? []) headers[h.name] = h.value;
-    const exporter = new OTLPTraceExporter({
-      url: `${endpoint.url.replace(/\/+$/, '')}/v1/traces`,
-      headers,
-      ...(this.options.exportTimeoutMs !== undefined ? { timeoutMillis: this.options.exportTimeoutMs } : {}),
-    });
+    const timeout = this.options.exportTimeoutMs;
+    let exporter: SpanExporter;
+    if (endpoint.protocol === 'grpc') exporter = grpcTracingModule().grpcSpanExporter(endpoint, timeout);
+    else {
+      const headers: Record<string, string> = {};
+      for (const h of endpoint.headers ?? []) headers[h.name] = h.value;
+      exporter = new OTLPTraceExporter({
+        url: `${endpoint.url.replace(/\/+$/, '')}/v1/traces`,
+        headers,
+        ...(timeout !== undefined ? { timeoutMillis: timeout } : {}),
+      });
+    }
     const buffer: BufferConfig = {};
     const o = this.options;
     if (o.scheduledDelayMs !== undefined) buffer.scheduledDelayMillis = o.scheduledDelayMs;

@@ -17,7 +17,10 @@
  * OTLP endpoints: `host` + `port` give `http://host:port`; `backendRefs`
  * (or the older `backendRef`) give the first endpoint of the first
  * resolvable Service or Backend, a cross-namespace reference needing a
- * ReferenceGrant from the EnvoyProxy's namespace.
+ * ReferenceGrant from the EnvoyProxy's namespace. The transport is gRPC, as
+ * Envoy Gateway's Envoy always speaks it, unless the endpoint says OTLP/HTTP:
+ * port 4318 (its well-known port, on the host, the Service or the endpoint)
+ * or a Service port with appProtocol `http`.
  */
 import { parse } from '@bufbuild/cel';
 import { isIPv6 } from 'node:net';
@@ -34,7 +37,7 @@ import type {
 } from '../../ir/types.ts';
 import { compileJsonFormat, compileTextFormat } from '../../observability/access-log.ts';
 import { resolveEnvoyBackend } from '../backend/envoy-backend.ts';
-import { resolveService } from '../backend/service.ts';
+import { pickServicePort, resolveService } from '../backend/service.ts';
 import type { BackendRefSpec, BackendResolution } from '../backend/types.ts';
 import { ENVOY_GATEWAY_GROUP, GATEWAY_GROUP, type TranslationContext } from '../context.ts';
 import { PolicyStatuses, type AncestorRef } from '../policy/status.ts';
@@ -332,6 +335,7 @@ function otlpEndpoint(
   problems: string[],
 ): OtlpEndpointIR | undefined {
   let url: string | undefined;
+  let protocol: 'grpc' | 'http' = 'grpc';
   const refs =
     spec.backendRefs && spec.backendRefs.length > 0 ? spec.backendRefs : spec.backendRef ? [spec.backendRef] : [];
   if (refs.length > 0) {
@@ -344,7 +348,10 @@ function otlpEndpoint(
       else {
         const e = r.backend.endpoints[0];
         if (e === undefined || e.kind === 'unix') errors.push(`${refField}: ${r.backend.name} has no usable endpoint`);
-        else url = `http://${hostPort(e.address, e.port)}`;
+        else {
+          url = `http://${hostPort(e.address, e.port)}`;
+          protocol = refProtocol(ctx, namespace, refs[i], e.port);
+        }
       }
     }
     if (url === undefined) {
@@ -352,17 +359,43 @@ function otlpEndpoint(
       return undefined;
     }
   } else if (spec.host) {
-    url = `http://${hostPort(spec.host, spec.port ?? 4317)}`;
+    const port = spec.port ?? 4317;
+    url = `http://${hostPort(spec.host, port)}`;
+    if (port === OTLP_HTTP_PORT) protocol = 'http';
   } else {
     problems.push(`${field}: host or backendRefs is required`);
     return undefined;
   }
-  const out: OtlpEndpointIR = { url };
+  const out: OtlpEndpointIR = { url, protocol };
   if (spec.headers && spec.headers.length > 0)
     out.headers = spec.headers.map((h) => ({ name: h.name, value: h.value }));
   const attrs = { ...(spec.resources ?? {}), ...(spec.resourceAttributes ?? {}) };
   if (Object.keys(attrs).length > 0) out.resourceAttributes = attrs;
   return out;
+}
+
+/** The OTLP/HTTP receiver's well-known port (gRPC's is 4317). */
+const OTLP_HTTP_PORT = 4318;
+
+/**
+ * A resolved backendRef's OTLP transport: HTTP when the Service port or the
+ * endpoint port is 4318 or the Service port's appProtocol is `http`, gRPC
+ * otherwise (Envoy Gateway's Backend `appProtocols` only name h2c and
+ * WebSocket, so a Backend says HTTP by its port alone).
+ */
+function refProtocol(
+  ctx: TranslationContext,
+  from: string,
+  ref: BackendRefSpec,
+  endpointPort: number,
+): 'grpc' | 'http' {
+  if (ref.port === OTLP_HTTP_PORT || endpointPort === OTLP_HTTP_PORT) return 'http';
+  if ((ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service' && ref.port !== undefined) {
+    const svc = ctx.service(ref.namespace ?? from, ref.name);
+    const appProtocol = svc && pickServicePort(svc, ref.port, 'TCPRoute')?.appProtocol?.toLowerCase();
+    if (appProtocol === 'http') return 'http';
+  }
+  return 'grpc';
 }
 
 function hostPort(host: string, port: number): string {
