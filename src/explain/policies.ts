@@ -136,7 +136,10 @@ function irEffects(l: ListenerIR, r: HTTPRouteIR): Effect[] {
       at: 'listener',
       target: listener,
       from: ['ClientTrafficPolicy'],
-      text: 'clients must send a PROXY protocol header',
+      text:
+        l.proxyProtocolOptional === true
+          ? 'a PROXY protocol header from clients is read when present (optional)'
+          : 'clients must send a PROXY protocol header',
     });
   }
   for (const b of r.backends) {
@@ -146,7 +149,9 @@ function irEffects(l: ListenerIR, r: HTTPRouteIR): Effect[] {
         at: 'backend',
         target: b.name,
         from: ['BackendTLSPolicy'],
-        text: `TLS to the backend: SNI ${b.tls.sni}, verified with ${ca}`,
+        text: b.tls.insecureSkipVerify
+          ? `TLS to the backend: SNI ${b.tls.sni}, certificate not verified (insecureSkipVerify)`
+          : `TLS to the backend: SNI ${b.tls.sni}, verified with ${ca}`,
       });
     }
     if (b.proxyProtocol !== undefined) {
