@@ -12,15 +12,14 @@
  */
 import type { AccessLogIR, AccessLogSettingIR } from '../../ir/types.ts';
 import {
-  AccessLogger,
   ENVOY_DEFAULT_TEXT_FORMAT,
   ENVOY_GATEWAY_JSON_FORMAT,
   compileJsonFormat,
   compileTextFormat,
-  stdoutOutput,
-  type AccessLogOutput,
   type Formatter,
-} from '../access-log.ts';
+} from './format.ts';
+import { AccessLogger, type AccessLogOutput } from '../access-log.ts';
+import { stdoutOutput } from './output.ts';
 import { matchesModule } from '../telemetry-modules.ts';
 import type { AccessLogSinks } from './sinks.ts';
 

@@ -2,13 +2,13 @@
  * EnvoyProxy access-log `matches`: CEL expressions over Envoy's attributes
  * (`request.method`, `request.path`, `request.headers['x']`,
  * `response.code`, `response.flags`, `source.address`, `xds.route_name`...;
- * see celAttributes in ../access-log.ts). Compiled once per expression; a
+ * see ./cel-attributes.ts). Compiled once per expression; a
  * line is written when any expression is true. An expression that fails at
  * run time (a missing header in a map, a type mismatch) counts as false, as
  * Envoy's CEL filter does.
  */
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
-import type { CelAttributes, LineMatch } from '../access-log.ts';
+import type { CelAttributes, LineMatch } from './cel-attributes.ts';
 
 const env = celEnv({});
 const cache = new Map<string, (a: CelAttributes) => boolean>();

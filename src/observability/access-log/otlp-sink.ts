@@ -11,7 +11,8 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { OtlpEndpointIR } from '../../ir/types.ts';
-import type { AccessLogEntry, LineOutput } from '../access-log.ts';
+import type { AccessLogEntry } from './entry.ts';
+import type { LineOutput } from './output.ts';
 import { grpcLogsModule } from '../telemetry-modules.ts';
 import { CLOSE_WAIT_MS, type KeptSink } from './sinks.ts';
 

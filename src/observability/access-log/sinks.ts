@@ -21,7 +21,7 @@ import {
   countLines,
   stdoutOutput,
   type LineOutput,
-} from '../access-log.ts';
+} from './output.ts';
 import { otlpLogsModule } from '../telemetry-modules.ts';
 
 type OtlpSinkType = InstanceType<ReturnType<typeof otlpLogsModule>['OtlpSink']>;
