@@ -95,6 +95,26 @@ function listener(port: number, tls: ListenerTls | null): string {
 `;
 }
 
+/** The GatewayClass, the `bench` namespace and its Gateway `bench` with one listener (HTTP, or HTTPS with `tls`). */
+export function gatewayYaml(port: number, tls: ListenerTls | null = null): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: sluice }
+spec: { controllerName: sluice.dev/gateway-controller }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: bench }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: bench, namespace: bench }
+spec:
+  gatewayClassName: sluice
+  listeners:
+${listener(port, tls)}`;
+}
+
 function secret(tls: ListenerTls): string {
   return `apiVersion: v1
 kind: Secret
@@ -114,22 +134,7 @@ export function writeSluiceConfig(
   tls: ListenerTls | null = null,
 ): number {
   mkdirSync(dir, { recursive: true });
-  const gateway = `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: bench }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: bench }
-spec:
-  gatewayClassName: sluice
-  listeners:
-${listener(listenPort, tls)}`;
+  const gateway = gatewayYaml(listenPort, tls);
   const names = [...SERVICES, 'orders-v1', 'orders-v2', 'frontend', 'teams-default', 'teams-v2'];
   const backends = names.map((n) => service(n, originPort)).join('---\n');
 

@@ -7,29 +7,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GRPC_METHOD, GRPC_SERVICE } from './grpc-origin.ts';
+import { gatewayYaml } from './sluice-config.ts';
 
 export function writeSluiceGrpcConfig(dir: string, listenPort: number, grpcOriginPort: number): void {
   mkdirSync(dir, { recursive: true });
   const methods = ['Get', 'List', 'Watch', GRPC_METHOD];
   writeFileSync(
     join(dir, 'grpc.yaml'),
-    `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: sluice }
-spec: { controllerName: sluice.dev/gateway-controller }
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: bench }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: bench, namespace: bench }
-spec:
-  gatewayClassName: sluice
-  listeners:
-    - { name: http, protocol: HTTP, port: ${listenPort}, allowedRoutes: { namespaces: { from: Same } } }
----
+    `${gatewayYaml(listenPort)}---
 apiVersion: v1
 kind: Service
 metadata: { name: echo, namespace: bench }
