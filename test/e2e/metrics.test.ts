@@ -11,28 +11,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, httpGet, randomLoopbackPool, startServe, until, type Serve } from '../support/serve.ts';
+import {
+  freePort,
+  httpGet,
+  loopbackService,
+  randomLoopbackPool,
+  startServe,
+  until,
+  type Serve,
+} from '../support/serve.ts';
 import { metricValue } from '../support/metrics.ts';
 
-function service(name: string, port: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default }
-spec:
-  ports: [{ name: http, port: 80, targetPort: ${port} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}
-  namespace: default
-  labels: { kubernetes.io/service-name: ${name} }
-addressType: IPv4
-ports: [{ name: http, port: ${port}, protocol: TCP }]
-endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }]
----
-`;
-}
+/** A loopback Service followed by a document separator. */
+const service = (name: string, port: number): string => `${loopbackService(name, port)}---\n`;
 
 const GATEWAY = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass

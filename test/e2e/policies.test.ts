@@ -16,7 +16,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { randomLoopbackPool, startBackend, startServe, until, type Serve } from '../support/serve.ts';
+import { loopbackService, randomLoopbackPool, startBackend, startServe, until, type Serve } from '../support/serve.ts';
 
 const HOST = 'app.example.com';
 
@@ -70,22 +70,6 @@ async function startEcho(): Promise<{ port: number; close: () => Promise<void> }
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 function config(pair: { cert: string; key: string }, httpPort: number, tcpPort: number): string {
-  const slice = (name: string, port: number): string => `
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  ports: [{name: main, port: 80, targetPort: ${port}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-addressType: IPv4
-ports: [{name: main, port: ${port}, protocol: TCP}]
-endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]`;
   return `
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
@@ -113,9 +97,9 @@ spec:
       certificateRefs: [{name: app-cert}]
   - {name: tcp, protocol: TCP, port: 9000}
 ---
-${slice('web', httpPort)}
+${loopbackService('web', httpPort)}
 ---
-${slice('echo', tcpPort)}
+${loopbackService('echo', tcpPort)}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

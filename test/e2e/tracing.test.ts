@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { randomLoopbackPool, startServe, type Serve } from '../support/serve.ts';
+import { loopbackService, randomLoopbackPool, startServe, type Serve } from '../support/serve.ts';
 import http from 'node:http';
 import { startOrigin, withTimeout, type Origin } from '../proxy/helpers.ts';
 import { CLIENT, SERVER } from '../observability/tracing/otlp-receiver.ts';
@@ -49,22 +49,7 @@ spec:
   gatewayClassName: sluice
   listeners: [{ name: http, protocol: HTTP, port: 8080 }]
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: echo, namespace: default }
-spec:
-  ports: [{ name: http, port: 80, targetPort: ${backendPort} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: echo
-  namespace: default
-  labels: { kubernetes.io/service-name: echo }
-addressType: IPv4
-ports: [{ name: http, port: ${backendPort}, protocol: TCP }]
-endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }]
----
+${loopbackService('echo', backendPort)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: { name: app, namespace: default }

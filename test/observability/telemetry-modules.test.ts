@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import type { IR } from '../../src/ir/types.ts';
+import type { IR, OtlpEndpointIR, TelemetryIR } from '../../src/ir/types.ts';
 
 const run = promisify(execFile);
 const SRC = resolve(import.meta.dirname, '../../src');
@@ -55,107 +55,60 @@ console.log(JSON.stringify({ sentinel: seen.some((u) => u.includes('sentinel')),
   }
 }
 
-const endpoint = { url: 'http://127.0.0.1:9' };
+const endpoint: OtlpEndpointIR = { url: 'http://127.0.0.1:9' };
+const grpc: OtlpEndpointIR = { url: 'http://127.0.0.1:9', protocol: 'grpc' };
 
-test('without EnvoyProxy telemetry, no OpenTelemetry or CEL package is loaded', async () => {
-  assert.deepEqual(
-    await telemetryPackagesLoaded({ gateways: [{ namespace: 'ns', name: 'gw', addresses: [], listeners: [] }] }),
-    [],
-  );
-});
-
-test('tracing loads the OpenTelemetry trace SDK; access-log matches and OTLP sinks load CEL and the logs SDK', async () => {
-  const tracing = await telemetryPackagesLoaded({
+/** An IR of one Gateway without listeners, with `telemetry` (none when absent). */
+function gatewayWith(telemetry?: Omit<TelemetryIR, 'source'>): IR {
+  return {
     gateways: [
       {
         namespace: 'ns',
         name: 'gw',
         addresses: [],
         listeners: [],
-        telemetry: {
-          source: 'ns/proxy',
-          tracing: {
-            samplingPercent: 100,
-            provider: { type: 'OpenTelemetry', endpoint, serviceName: 'gw.ns' },
-            tags: {},
-          },
-        },
+        ...(telemetry ? { telemetry: { source: 'ns/proxy', ...telemetry } } : {}),
       },
     ],
+  };
+}
+
+const tracingTo = (e: OtlpEndpointIR): IR =>
+  gatewayWith({
+    tracing: { samplingPercent: 100, provider: { type: 'OpenTelemetry', endpoint: e, serviceName: 'gw.ns' }, tags: {} },
   });
+
+const logsTo = (e: OtlpEndpointIR, matches: string[]): IR =>
+  gatewayWith({
+    accessLog: {
+      disabled: false,
+      settings: [{ format: { type: 'Text' }, matches, sinks: [{ type: 'OpenTelemetry', endpoint: e }] }],
+    },
+  });
+
+test('without EnvoyProxy telemetry, no OpenTelemetry or CEL package is loaded', async () => {
+  assert.deepEqual(await telemetryPackagesLoaded(gatewayWith()), []);
+});
+
+test('tracing loads the OpenTelemetry trace SDK; access-log matches and OTLP sinks load CEL and the logs SDK', async () => {
+  const tracing = await telemetryPackagesLoaded(tracingTo(endpoint));
   assert.ok(tracing.includes('@opentelemetry/sdk-trace-base'), tracing.join(', '));
   assert.ok(!tracing.includes('@bufbuild/cel') && !tracing.includes('@opentelemetry/sdk-logs'), tracing.join(', '));
   assert.ok(!tracing.some((p) => p.startsWith('@grpc/') || p.endsWith('-grpc')), `no gRPC: ${tracing.join(', ')}`);
 
-  const logs = await telemetryPackagesLoaded({
-    gateways: [
-      {
-        namespace: 'ns',
-        name: 'gw',
-        addresses: [],
-        listeners: [],
-        telemetry: {
-          source: 'ns/proxy',
-          accessLog: {
-            disabled: false,
-            settings: [
-              {
-                format: { type: 'Text' },
-                matches: ['response.code >= 500'],
-                sinks: [{ type: 'OpenTelemetry', endpoint }],
-              },
-            ],
-          },
-        },
-      },
-    ],
-  });
+  const logs = await telemetryPackagesLoaded(logsTo(endpoint, ['response.code >= 500']));
   assert.ok(logs.includes('@bufbuild/cel') && logs.includes('@opentelemetry/sdk-logs'), logs.join(', '));
   assert.ok(!logs.includes('@opentelemetry/sdk-trace-base'), logs.join(', '));
   assert.ok(!logs.some((p) => p.startsWith('@grpc/') || p.endsWith('-grpc')), `no gRPC: ${logs.join(', ')}`);
 });
 
 test('a gRPC tracing endpoint loads @grpc/grpc-js and the gRPC span exporter, a gRPC log sink the gRPC log exporter', async () => {
-  const grpc = { url: 'http://127.0.0.1:9', protocol: 'grpc' as const };
-  const tracing = await telemetryPackagesLoaded({
-    gateways: [
-      {
-        namespace: 'ns',
-        name: 'gw',
-        addresses: [],
-        listeners: [],
-        telemetry: {
-          source: 'ns/proxy',
-          tracing: {
-            samplingPercent: 100,
-            provider: { type: 'OpenTelemetry', endpoint: grpc, serviceName: 'gw.ns' },
-            tags: {},
-          },
-        },
-      },
-    ],
-  });
+  const tracing = await telemetryPackagesLoaded(tracingTo(grpc));
   assert.ok(tracing.includes('@grpc/grpc-js'), tracing.join(', '));
   assert.ok(tracing.includes('@opentelemetry/exporter-trace-otlp-grpc'), tracing.join(', '));
   assert.ok(!tracing.includes('@opentelemetry/exporter-logs-otlp-grpc'), tracing.join(', '));
 
-  const logs = await telemetryPackagesLoaded({
-    gateways: [
-      {
-        namespace: 'ns',
-        name: 'gw',
-        addresses: [],
-        listeners: [],
-        telemetry: {
-          source: 'ns/proxy',
-          accessLog: {
-            disabled: false,
-            settings: [{ format: { type: 'Text' }, matches: [], sinks: [{ type: 'OpenTelemetry', endpoint: grpc }] }],
-          },
-        },
-      },
-    ],
-  });
+  const logs = await telemetryPackagesLoaded(logsTo(grpc, []));
   assert.ok(logs.includes('@grpc/grpc-js'), logs.join(', '));
   assert.ok(logs.includes('@opentelemetry/exporter-logs-otlp-grpc'), logs.join(', '));
   assert.ok(!logs.includes('@opentelemetry/exporter-trace-otlp-grpc'), logs.join(', '));

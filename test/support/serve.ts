@@ -15,6 +15,31 @@ import type { IR } from '../../src/ir/types.ts';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * YAML for a Service in `default` whose only endpoint is a process on
+ * 127.0.0.1:`port` (Service port 80, port name `http`), with the
+ * EndpointSlice no endpoint controller writes outside Kubernetes. No
+ * trailing `---`.
+ */
+export function loopbackService(name: string, port: number): string {
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec:
+  ports: [{ name: http, port: 80, targetPort: ${port} }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}
+  namespace: default
+  labels: { kubernetes.io/service-name: ${name} }
+addressType: IPv4
+ports: [{ name: http, port: ${port}, protocol: TCP }]
+endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }]
+`;
+}
+
 type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
 
 /** Polls `fn` every 25 ms until it returns a truthy value, or throws after `ms` (with the last error seen). */
