@@ -27,6 +27,14 @@ ${explainUsage}
 
 Global: --log-level trace|debug|info|warn|error|silent (or SLUICE_LOG_LEVEL)`;
 
+/** `sluice COMMAND --help` prints that command's usage. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  serve: serveUsage,
+  translate: translateUsage,
+  validate: validateUsage,
+  explain: explainUsage,
+};
+
 /** Pulls `--log-level X` out of argv wherever it appears. */
 function takeLogLevel(argv: string[]): { level: LogLevel; rest: string[] } {
   let level = (process.env.SLUICE_LOG_LEVEL ?? 'info') as LogLevel;
@@ -45,6 +53,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { level, rest } = takeLogLevel(argv);
     const [command, ...args] = rest;
+    const usage = command === undefined ? undefined : COMMAND_USAGE[command];
+    if (usage !== undefined && args.some((a) => a === '--help' || a === '-h')) {
+      process.stdout.write(usage + '\n');
+      return 0;
+    }
     const log = createLogger(level);
     switch (command) {
       case 'serve':

@@ -61,6 +61,16 @@ test('a bad --output value is rejected', () => {
   assert.match(r.stderr, /--output must be one of yaml, json/);
 });
 
+test("COMMAND --help prints that command's usage and exits 0, without running it", () => {
+  for (const command of ['serve', 'translate', 'validate', 'explain']) {
+    const r = sluice(command, '--help');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Usage: sluice ${command} --config DIR`));
+    assert.equal(r.stderr, '');
+  }
+  assert.match(sluice('serve', '-h').stdout, /--access-log FMT/);
+});
+
 test('an unknown command is rejected', () => {
   const r = sluice('frobnicate');
   assert.equal(r.code, 2);
